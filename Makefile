@@ -1,0 +1,110 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is a step
+# of those two (see `make help`).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 needs Python < 3.11. Prefer pyenv's 3.10, else a python3.10 on PATH.
+PYTHON_310 ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.10*/bin/python) \
+                          $(shell command -v python3.10 2>/dev/null))
+VENV := .venv
+BIN := $(VENV)/bin
+RASA := $(BIN)/rasa
+INSTALLED := $(VENV)/.installed
+RUNTIME := .runtime
+
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
+NLU_TEST_FILE := tests/test_nlu.yml
+TEST_STORIES := tests/test_stories.yml
+RESULTS := results
+# Intent accuracy below this on the held-out NLU file fails `make test`.
+MIN_INTENT_ACCURACY ?= 0.80
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning
+
+.PHONY: help setup train run shell actions test lint typecheck unit validate \
+        rasa-test e2e clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# --- setup -------------------------------------------------------------------------
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@if [ ! -x "$(BIN)/python" ] || ! "$(BIN)/python" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
+	  if [ -z "$(PYTHON_310)" ]; then \
+	    echo "Python 3.10 not found (Rasa 3.6 needs < 3.11). Install it, e.g. 'pyenv install 3.10.13', or run 'make PYTHON_310=/path/to/python3.10'." >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "Creating $(VENV) with $(PYTHON_310)"; \
+	  rm -rf "$(VENV)"; \
+	  "$(PYTHON_310)" -m venv "$(VENV)"; \
+	fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip<25"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip check
+	@touch $@
+
+setup: $(INSTALLED) ## Create .venv (Python 3.10) and install the pinned requirements
+
+# --- the bot -----------------------------------------------------------------------
+
+train: setup ## Train the model (Rasa skips it when nothing changed)
+	$(RASA) train --config config.yml --domain domain.yml --data data --out models
+
+run: train ## Set up, train if needed, start the action server and the bot
+	@mkdir -p $(RUNTIME)
+	@echo ""
+	@echo "Starting the action server on :$(ACTIONS_PORT) and Rasa on :$(RASA_PORT) (Ctrl-C stops both)."
+	@echo "Talk to the bot once Rasa says 'Rasa server is up and running':"
+	@echo "  curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -H 'Content-Type: application/json' \\"
+	@echo "       -d '{\"sender\": \"u1\", \"message\": \"你好\"}'"
+	@echo "or chat in the terminal with 'make shell'."
+	@echo ""
+	@trap 'kill 0' EXIT INT TERM; \
+	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
+	$(RASA) run --enable-api --port $(RASA_PORT) --credentials credentials.yml \
+	  --endpoints endpoints.yml --model models
+
+shell: train ## Chat with the bot in the terminal
+	@mkdir -p $(RUNTIME)
+	@trap 'kill 0' EXIT INT TERM; \
+	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) >$(RUNTIME)/actions.log 2>&1 & \
+	$(RASA) shell --endpoints endpoints.yml --model models
+
+actions: setup ## Start only the action server
+	$(RASA) run actions --actions actions --port $(ACTIONS_PORT)
+
+# --- tests -------------------------------------------------------------------------
+
+test: setup lint typecheck unit validate train rasa-test e2e ## Set up and pass every check
+
+lint: setup ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup ## mypy (strict)
+	$(BIN)/mypy
+
+unit: setup ## pytest (no trained model needed)
+	$(BIN)/pytest
+
+validate: setup ## rasa data validate, warnings fail
+	$(RASA) data validate --fail-on-warnings --config config.yml --domain domain.yml --data data
+
+rasa-test: train ## rasa test: held-out NLU file and test stories; any story error fails
+	rm -rf $(RESULTS)
+	$(RASA) test --model models --nlu $(NLU_TEST_FILE) --stories $(TEST_STORIES) \
+	  --fail-on-prediction-errors --out $(RESULTS)
+	$(BIN)/python -m benchmarks.nlu_report $(RESULTS) --min-accuracy $(MIN_INTENT_ACCURACY)
+
+e2e: train ## The trained bot over HTTP: REST channel and action server
+	$(BIN)/pytest -m e2e
+
+clean: ## Remove trained models, results and caches (keeps .venv)
+	rm -rf models $(RESULTS) $(RUNTIME) .pytest_cache .mypy_cache .ruff_cache

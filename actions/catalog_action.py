@@ -1,0 +1,64 @@
+"""The base of actions that answer from the catalog, and how they read the context."""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Callable
+from datetime import date
+
+from rasa_sdk import Tracker
+
+from actions.base import SafeAction, latest_text
+from actions.catalog import Catalog, Product, default_catalog, normalize_category
+
+
+class CatalogAction(SafeAction, ABC):
+    """An action reading ``data/catalog.yml``; catalog and clock are injectable.
+
+    rasa-sdk builds actions without arguments, so production uses the defaults and
+    tests pass their own catalog and date.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self._catalog = catalog
+        self._today = today
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog, loaded on first use so a broken file costs one apology."""
+        if self._catalog is None:
+            self._catalog = default_catalog()
+        return self._catalog
+
+    def today(self) -> date:
+        """Today's date, from the injected clock."""
+        return self._today()
+
+    def product_in_focus(self, tracker: Tracker) -> Product | None:
+        """The product the customer means now.
+
+        This turn's ``product`` entity first, then a product named in the text that
+        NLU did not tag, then the ``product`` slot from earlier turns.
+        """
+        for value in tracker.get_latest_entity_values("product"):
+            found = self.catalog.find_product(str(value))
+            if found is not None:
+                return found
+        found = self.catalog.find_product(latest_text(tracker))
+        if found is not None:
+            return found
+        slot = tracker.get_slot("product")
+        return self.catalog.find_product(str(slot)) if slot else None
+
+    def category_in_focus(self, tracker: Tracker) -> str | None:
+        """The canonical product category of this turn, else of the slot."""
+        for value in tracker.get_latest_entity_values("product_category"):
+            category = normalize_category(str(value))
+            if category is not None:
+                return category
+        slot = tracker.get_slot("product_category")
+        return normalize_category(str(slot)) if slot else None

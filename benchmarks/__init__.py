@@ -1,0 +1,1 @@
+"""Benchmarks and evaluation reports; numbers are recorded in BENCHMARKS.md."""

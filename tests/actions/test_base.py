@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import APOLOGY_TEXT, SafeAction, latest_value
+from tests.actions.conftest import TrackerFactory
+
+
+class _Broken(SafeAction):
+    def name(self) -> str:
+        return "action_broken"
+
+    async def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        raise RuntimeError("database is down")
+
+
+async def test_a_failing_action_still_answers(
+    dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    events = await _Broken().run(dispatcher, make_tracker("你好"), {})
+    assert events == []
+    assert dispatcher.messages[0]["text"] == APOLOGY_TEXT
+
+
+def test_latest_value_prefers_this_turns_entity(make_tracker: TrackerFactory) -> None:
+    tracker = make_tracker(entities=[("city", "成都")], slots={"city": "上海"})
+    assert latest_value(tracker, "city") == "成都"
+    assert latest_value(make_tracker(slots={"city": "上海"}), "city") == "上海"
+    assert latest_value(make_tracker(), "city") is None
