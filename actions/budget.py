@@ -14,8 +14,18 @@ import unicodedata
 MAX_BUDGET = 1_000_000.0
 
 _DIGITS = {
-    "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2,
-    "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
 }
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 _SECTIONS = {"万": 10_000, "亿": 100_000_000}
@@ -41,11 +51,61 @@ _WEAK_CURRENCY_AFTER = ("块", "米")  # 块 is also a measure word: "一块手�
 _CURRENCY_BEFORE = ("¥", "预算", "价位", "价格")
 # Words after a number that make it a count, a size, a spec or a date.
 _NOT_MONEY_AFTER = (
-    "英寸", "寸", "代", "号", "月", "日", "年", "天", "周", "星期", "小时", "分", "秒",
-    "个", "台", "件", "只", "款", "部", "毫安", "瓦", "倍", "%", "度", "岁", "折",
-    "期", "次", "人", "位", "条", "张", "克", "斤", "核", "层", "楼", "点", "名",
-    "种", "色", "支", "套", "对", "副", "集", "步", "级", "兆", "赫兹", "帧", "像素",
-    "毫米", "厘米", "公里",
+    "英寸",
+    "寸",
+    "代",
+    "号",
+    "月",
+    "日",
+    "年",
+    "天",
+    "周",
+    "星期",
+    "小时",
+    "分",
+    "秒",
+    "个",
+    "台",
+    "件",
+    "只",
+    "款",
+    "部",
+    "毫安",
+    "瓦",
+    "倍",
+    "%",
+    "度",
+    "岁",
+    "折",
+    "期",
+    "次",
+    "人",
+    "位",
+    "条",
+    "张",
+    "克",
+    "斤",
+    "核",
+    "层",
+    "楼",
+    "点",
+    "名",
+    "种",
+    "色",
+    "支",
+    "套",
+    "对",
+    "副",
+    "集",
+    "步",
+    "级",
+    "兆",
+    "赫兹",
+    "帧",
+    "像素",
+    "毫米",
+    "厘米",
+    "公里",
 )
 _MONEY_AFTER_ANYWAY = ("分期",)  # "3000分期" is an amount despite 分
 _NOT_MONEY_BEFORE = ("双", "第", "+", "#", "No.", "no.")
@@ -120,9 +180,7 @@ def _candidate(text: str, start: int, end: int) -> float | None:
         _MONEY_AFTER_ANYWAY
     ):
         return None
-    currency = _starts_with(after, _CURRENCY_AFTER) or before.endswith(
-        _CURRENCY_BEFORE
-    )
+    currency = _starts_with(after, _CURRENCY_AFTER) or before.endswith(_CURRENCY_BEFORE)
     if not currency and _is_latin(after[:1]):
         return None  # specs: "5000mAh", "256GB", "5G"
     value = _numeral_value(numeral)

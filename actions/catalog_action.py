@@ -9,7 +9,8 @@ from datetime import date
 from rasa_sdk import Tracker
 
 from actions.base import SafeAction, latest_text
-from actions.catalog import Catalog, Product, default_catalog, normalize_category
+from actions.catalog import Catalog, Product, normalize_category
+from actions.catalog_loader import default_catalog
 
 
 class CatalogAction(SafeAction, ABC):

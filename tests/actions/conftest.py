@@ -11,7 +11,8 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import Catalog, Product, load_catalog
+from actions.catalog import Catalog, Product
+from actions.catalog_loader import load_catalog
 
 TODAY = date(2026, 11, 22)
 TrackerFactory = Callable[..., Tracker]
