@@ -9,6 +9,7 @@ from datetime import date
 from rasa_sdk import Tracker
 
 from actions.base import SafeAction, latest_text
+from actions.budget import parse_budget
 from actions.catalog import Catalog, Product, normalize_category
 from actions.catalog_loader import default_catalog
 
@@ -54,6 +55,18 @@ class CatalogAction(SafeAction, ABC):
             return found
         slot = tracker.get_slot("product")
         return self.catalog.find_product(str(slot)) if slot else None
+
+    def budget_in_focus(self, tracker: Tracker) -> float | None:
+        """The customer's budget in CNY: this turn's entity, the text, then the slot."""
+        for value in tracker.get_latest_entity_values("budget"):
+            amount = parse_budget(str(value))
+            if amount is not None:
+                return amount
+        amount = parse_budget(latest_text(tracker))
+        if amount is not None:
+            return amount
+        slot = tracker.get_slot("budget")
+        return parse_budget(str(slot)) if slot else None
 
     def category_in_focus(self, tracker: Tracker) -> str | None:
         """The canonical product category of this turn, else of the slot."""

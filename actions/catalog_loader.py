@@ -1,7 +1,8 @@
 """Reads and validates ``data/catalog.yml`` into an ``actions.catalog.Catalog``.
 
-The YAML is read once, field by field, so a broken data file fails loudly at
-start-up with the file, the entry and the field to fix. Pure standard library
+The YAML is read once, field by field, so a broken data file fails loudly with
+the file, the entry and the field to fix (actions load it on first use and answer
+with an apology meanwhile). Pure standard library
 plus PyYAML; no Rasa imports.
 """
 

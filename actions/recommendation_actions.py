@@ -9,8 +9,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import latest_text, latest_value
-from actions.budget import format_price, parse_budget
+from actions.base import latest_text
+from actions.budget import format_price
 from actions.catalog import CATEGORIES
 from actions.catalog_action import CatalogAction
 from actions.recommender import Query, closest_over_budget, matched_tags, recommend
@@ -29,8 +29,7 @@ class ActionRecommendProducts(CatalogAction):
     ) -> list[dict[str, Any]]:
         """Sends the top picks, an honest relaxed suggestion, or asks the category."""
         category = self.category_in_focus(tracker)
-        budget_text = latest_value(tracker, "budget")
-        budget = parse_budget(budget_text) if budget_text else None
+        budget = self.budget_in_focus(tracker)
         query = Query(category=category, budget=budget, text=latest_text(tracker))
         picks = recommend(self.catalog.products, query)
         if category is None:

@@ -62,3 +62,17 @@ async def test_unparseable_budget_is_ignored_not_fatal(
     await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
     listed = listed_products(texts(dispatcher)[0], catalog)
     assert listed and all(p.category == "音箱" for p in listed)
+
+
+async def test_budget_in_the_text_counts_when_nlu_missed_the_entity(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    tracker = make_tracker(
+        "两千以内的手机有吗",
+        "request_recommendation",
+        [("product_category", "手机")],
+        slots={"budget": "8000"},
+    )
+    await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    listed = listed_products(texts(dispatcher)[0], catalog)
+    assert listed and all(p.price <= 2000 for p in listed)
