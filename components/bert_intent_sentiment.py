@@ -42,7 +42,11 @@ from components.errors import BertIntentSentimentError
 from components.training_examples import dev_split, labelled_examples, review_examples
 
 if TYPE_CHECKING:  # torch and transformers load only when a model is built
-    from components.intent_sentiment_model import IntentSentimentModel, TrainingConfig
+    from components.intent_sentiment_model import (
+        IntentSentimentModel,
+        NgramSpec,
+        TrainingConfig,
+    )
 
 __all__ = ["BertIntentSentimentClassifier", "BertIntentSentimentError"]
 
@@ -51,6 +55,7 @@ logger = logging.getLogger(__name__)
 # Modules whose code shapes the trained model; a change to any of them retrains.
 _MODEL_MODULES = (
     __name__,
+    "components.char_ngrams",
     "components.config_validation",
     "components.constants",
     "components.errors",
@@ -121,6 +126,13 @@ class BertIntentSentimentClassifier(GraphComponent, IntentClassifier):
             "extra_sentiment_corpus": None,
             # Progress bars while training.
             "show_progress": True,
+            # Hashed character n-grams the heads read next to the encoder (catch
+            # product names, model numbers and typos); 0 buckets = encoder only.
+            "ngram_buckets": 65536,
+            # Size of each n-gram embedding.
+            "ngram_dim": 64,
+            # Longest n-gram (characters); all lengths from 1 to it are used.
+            "ngram_max_n": 3,
         }
 
     def __init__(
@@ -295,6 +307,7 @@ class BertIntentSentimentClassifier(GraphComponent, IntentClassifier):
                 SENTIMENT_LABELS,
                 max_length=self.component_config["max_length"],
                 device=self.component_config["device"],
+                ngrams=self._ngram_spec(),
             )
         except (ModelLoadError, ValueError) as e:
             raise InvalidConfigException(
@@ -302,6 +315,18 @@ class BertIntentSentimentClassifier(GraphComponent, IntentClassifier):
                 f"'{backbone}' with max_length {self.component_config['max_length']} "
                 f"and device '{self.component_config['device']}': {e}"
             ) from e
+
+    def _ngram_spec(self) -> NgramSpec | None:
+        from components.intent_sentiment_model import NgramSpec
+
+        config = self.component_config
+        if config["ngram_buckets"] == 0:
+            return None
+        return NgramSpec(
+            buckets=config["ngram_buckets"],
+            dim=config["ngram_dim"],
+            max_n=config["ngram_max_n"],
+        )
 
     def _training_config(self) -> TrainingConfig:
         from components.intent_sentiment_model import TrainingConfig

@@ -98,4 +98,7 @@ _CHECKS: dict[str, _Check] = {
         "null or a path",
     ),
     "show_progress": _BOOLEAN,
+    "ngram_buckets": _integer(0),
+    "ngram_dim": _integer(1),
+    "ngram_max_n": _integer(1, below=9),
 }

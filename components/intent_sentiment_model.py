@@ -22,6 +22,7 @@ from safetensors import SafetensorError  # type: ignore[attr-defined]
 from safetensors.torch import save_file
 from transformers import PreTrainedTokenizerBase
 
+from components.char_ngrams import NgramSpec
 from components.constants import SENTIMENT_LABELS
 from components.joint_network import (
     POOLING,
@@ -47,6 +48,7 @@ __all__ = [
     "IntentSentimentModel",
     "LabelledText",
     "ModelLoadError",
+    "NgramSpec",
     "Prediction",
     "TrainingConfig",
     "TrainingReport",
@@ -108,6 +110,7 @@ class IntentSentimentModel:
         sentiments: Sequence[str] = SENTIMENT_LABELS,
         max_length: int = 64,
         device: str = "auto",
+        ngrams: NgramSpec | None = None,
     ) -> IntentSentimentModel:
         """Loads a pretrained encoder and its tokenizer and adds untrained heads.
 
@@ -118,6 +121,8 @@ class IntentSentimentModel:
             sentiments: The sentiment labels, in a fixed order.
             max_length: Tokens kept per text; longer texts are truncated.
             device: "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
+            ngrams: Shape of the hashed character n-gram table the heads also
+                read; None for heads on the encoder alone.
 
         Returns:
             A model whose heads `fit` initialises from its seed.
@@ -132,7 +137,8 @@ class IntentSentimentModel:
         )
         target = resolve_device(device)
         encoder, tokenizer = load_backbone(model_name_or_path)
-        network = JointNetwork(encoder, len(labels[0]), len(labels[1])).to(target)
+        network = JointNetwork(encoder, len(labels[0]), len(labels[1]), ngrams)
+        network.to(target)
         check_max_length(max_length, encoder)
         return cls(network, tokenizer, *labels, max_length, trained=False)
 
@@ -158,11 +164,19 @@ class IntentSentimentModel:
             labels = tuple(meta["intents"]), tuple(meta["sentiments"])
             if meta["pooling"] != POOLING:
                 raise ValueError(f"unsupported pooling {meta['pooling']!r}")
+            ngrams = NgramSpec(**meta["ngrams"]) if meta.get("ngrams") else None
             encoder, tokenizer = load_backbone(str(directory))
-            network = JointNetwork(encoder, len(labels[0]), len(labels[1]))
+            network = JointNetwork(encoder, len(labels[0]), len(labels[1]), ngrams)
             load_heads(network, directory / HEADS_FILE)
             max_length = int(meta["max_length"])
-        except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as e:
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            RuntimeError,
+            SafetensorError,
+        ) as e:
             raise ModelLoadError(f"cannot load the model in {directory}: {e}") from e
         network.to(resolve_device(device)).eval()
         return cls(network, tokenizer, *labels, max_length, trained=True)
@@ -183,6 +197,7 @@ class IntentSentimentModel:
             "sentiments": list(self.sentiments),
             "max_length": self.max_length,
             "pooling": POOLING,
+            "ngrams": spec.to_dict() if (spec := self._network.ngram_spec) else None,
         }
         (directory / LABELS_FILE).write_text(json.dumps(meta, ensure_ascii=False))
 
@@ -248,7 +263,11 @@ class IntentSentimentModel:
             return_tensors="pt",
         )
         return {
-            key: encoded[key].to(self.device) for key in ("input_ids", "attention_mask")
+            **{
+                key: encoded[key].to(self.device)
+                for key in ("input_ids", "attention_mask")
+            },
+            **self._network.inputs(texts),
         }
 
     def _forward(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import cast
@@ -23,6 +23,8 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+
+from components.char_ngrams import NgramBag, NgramSpec
 
 POOLING = "mean"
 DROPOUT = 0.1
@@ -39,18 +41,53 @@ class ModelLoadError(Exception):
 
 
 class JointNetwork(nn.Module):
-    """Encoder, mean pooling over real tokens, dropout, and the two heads."""
+    """Encoder, mean pooling over real tokens, optional n-gram bag, two heads.
 
-    def __init__(self, encoder: PreTrainedModel, intents: int, sentiments: int):
+    With an `NgramSpec` the heads read the pooled encoder output concatenated with
+    the mean of the text's hashed character n-gram embeddings.
+    """
+
+    def __init__(
+        self,
+        encoder: PreTrainedModel,
+        intents: int,
+        sentiments: int,
+        ngrams: NgramSpec | None = None,
+    ):
         super().__init__()
-        hidden = int(encoder.config.hidden_size)
+        width = int(encoder.config.hidden_size) + (ngrams.dim if ngrams else 0)
         self.encoder = encoder
+        self.ngrams = NgramBag(ngrams) if ngrams else None
         self.dropout = nn.Dropout(DROPOUT)
-        self.intent_head = nn.Linear(hidden, intents)
-        self.sentiment_head = nn.Linear(hidden, sentiments)
+        self.intent_head = nn.Linear(width, intents)
+        self.sentiment_head = nn.Linear(width, sentiments)
+
+    @property
+    def ngram_spec(self) -> NgramSpec | None:
+        """The n-gram table's shape, or None without one."""
+        return self.ngrams.spec if self.ngrams is not None else None
+
+    def reset_heads(self) -> None:
+        """Re-initialises everything but the pretrained encoder."""
+        self.intent_head.reset_parameters()
+        self.sentiment_head.reset_parameters()
+        if self.ngrams is not None:
+            self.ngrams.reset_parameters()
+
+    def inputs(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """The n-gram inputs of `forward` for these texts (empty without a bag)."""
+        if self.ngrams is None:
+            return {}
+        device = next(self.parameters()).device
+        ids, offsets = self.ngrams.encode(texts, device)
+        return {"ngram_ids": ids, "ngram_offsets": offsets}
 
     def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        ngram_ids: torch.Tensor | None = None,
+        ngram_offsets: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns the intent and sentiment logits of a tokenised batch."""
         hidden = self.encoder(
@@ -58,6 +95,11 @@ class JointNetwork(nn.Module):
         ).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        if self.ngrams is not None:
+            if ngram_ids is None or ngram_offsets is None:
+                raise ValueError("this network needs ngram_ids and ngram_offsets")
+            bag = self.ngrams(ngram_ids, ngram_offsets).to(pooled.dtype)
+            pooled = torch.cat([pooled, bag], dim=-1)
         pooled = self.dropout(pooled)
         return self.intent_head(pooled), self.sentiment_head(pooled)
 

@@ -42,6 +42,7 @@ class TrainingConfig:
     batch_size: int = 32
     learning_rate: float = 5e-5
     head_learning_rate: float = 1e-3  # heads learn faster than the encoder
+    ngram_learning_rate: float = 0.05  # sparse n-gram rows are each seen rarely
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     sentiment_loss_weight: float = 1.0
@@ -90,8 +91,7 @@ def fine_tune(
     with reproducible(device, config.num_threads):
         set_seed(config.seed)  # python, numpy, torch and CUDA
         if reset_heads:
-            network.intent_head.reset_parameters()
-            network.sentiment_head.reset_parameters()
+            network.reset_heads()
         epochs_run, best_epoch, train_loss, dev_loss = _epochs(
             network, forward, examples, dev, config
         )
@@ -125,19 +125,25 @@ def reproducible(device: torch.device, num_threads: int | None) -> Iterator[None
 def parameter_groups(
     network: nn.Module, config: TrainingConfig
 ) -> list[dict[str, object]]:
-    """AdamW groups: encoder vs. head learning rate, weight decay only on matrices."""
+    """AdamW groups by part (encoder, n-grams, heads); weight decay on matrices only."""
+    rates = {
+        "encoder": config.learning_rate,
+        "ngrams": config.ngram_learning_rate,
+        "heads": config.head_learning_rate,
+    }
     # Biases and LayerNorm weights (the 1-D tensors) get no weight decay.
-    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+    groups: dict[tuple[str, bool], list[nn.Parameter]] = {}
     for name, param in network.named_parameters():
-        key = (name.startswith("encoder."), param.ndim >= 2)
+        part = name.split(".", 1)[0]
+        key = (part if part in rates else "heads", param.ndim >= 2)
         groups.setdefault(key, []).append(param)
     return [
         {
             "params": params,
-            "lr": config.learning_rate if encoder else config.head_learning_rate,
+            "lr": rates[part],
             "weight_decay": config.weight_decay if decay else 0.0,
         }
-        for (encoder, decay), params in groups.items()
+        for (part, decay), params in groups.items()
     ]
 
 

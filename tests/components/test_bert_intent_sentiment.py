@@ -260,7 +260,11 @@ def test_fallback_classifier_still_judges_our_confidence(
     component = trained()
     low, high = (
         FallbackClassifier.create(
-            {**FallbackClassifier.get_default_config(), "threshold": threshold},
+            {
+                **FallbackClassifier.get_default_config(),
+                "threshold": threshold,
+                "ambiguity_threshold": 0.0,
+            },
             model_storage,
             Resource("fallback"),
             execution_context,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import time
@@ -10,9 +11,11 @@ import pytest
 from components.constants import SENTIMENT_LABELS
 from components.intent_sentiment_model import (
     HEADS_FILE,
+    LABELS_FILE,
     IntentSentimentModel,
     LabelledText,
     ModelLoadError,
+    NgramSpec,
     Prediction,
     TrainingConfig,
     TrainingReport,
@@ -304,6 +307,43 @@ def test_unknown_labels_and_unlabelled_sets_are_refused(tiny_backbone: Path) -> 
         model.fit([LabelledText("退款", sentiment="angry")], [], config)
     with pytest.raises(ValueError, match="at least one"):
         model.fit([LabelledText("退款")], [], config)
+
+
+def test_ngram_heads_learn_save_and_load(tiny_backbone: Path, tmp_path: Path) -> None:
+    spec = NgramSpec(buckets=512, dim=8, max_n=2)
+    model = IntentSentimentModel.from_backbone(
+        str(tiny_backbone), list(TOY_INTENTS), max_length=16, device="cpu", ngrams=spec
+    )
+    model.fit(TOY_TRAIN, [], TOY_CONFIG)
+    labelled = [e for e in TOY_TRAIN if e.intent is not None]
+    texts = [e.text for e in TOY_TRAIN] + list(ODD_TEXTS)
+
+    predictions = model.predict([e.text for e in labelled])
+    model.save(tmp_path / "saved")
+    loaded = IntentSentimentModel.load(tmp_path / "saved", device="cpu")
+
+    hits = sum(
+        p.intent_ranking[0][0] == e.intent
+        for p, e in zip(predictions, labelled, strict=True)
+    )
+    assert hits / len(labelled) >= 0.9
+    meta = json.loads((tmp_path / "saved" / LABELS_FILE).read_text(encoding="utf-8"))
+    assert meta["ngrams"] == spec.to_dict()
+    assert loaded.predict(texts) == model.predict(texts)
+    for prediction in loaded.predict(list(ODD_TEXTS)):
+        _assert_valid(prediction, set(TOY_INTENTS))
+
+
+def test_heads_saved_without_ngrams_do_not_load_with_them(
+    toy_model: ToyModel, tmp_path: Path
+) -> None:
+    toy_model[0].save(tmp_path / "saved")
+    labels = tmp_path / "saved" / LABELS_FILE
+    meta = json.loads(labels.read_text(encoding="utf-8"))
+    labels.write_text(json.dumps({**meta, "ngrams": NgramSpec().to_dict()}))
+
+    with pytest.raises(ModelLoadError, match="cannot load"):
+        IntentSentimentModel.load(tmp_path / "saved")
 
 
 ENGLISH_INTENTS = {
