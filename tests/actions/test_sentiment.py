@@ -8,15 +8,30 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.sentiment import ActionSetSentiment, sentiment_of
 
 
-def _tracker(parse_data: dict[str, object]) -> Tracker:
-    return Tracker("u1", {}, parse_data, [], False, None, {}, "action_listen")
+def _tracker(parse_data: dict[str, object], slot: str | None = None) -> Tracker:
+    slots = {"sentiment": slot}
+    return Tracker("u1", slots, parse_data, [], False, None, {}, "action_listen")
 
 
-@pytest.mark.parametrize("label", ["positive", "neutral", "negative"])
-async def test_slot_follows_nlu_sentiment(label: str) -> None:
+@pytest.mark.parametrize(
+    ("label", "before", "expected"),
+    [
+        ("positive", None, [SlotSet("sentiment", "positive")]),
+        ("negative", "positive", [SlotSet("sentiment", "negative")]),
+        ("neutral", "negative", [SlotSet("sentiment", None)]),
+        ("neutral", None, []),
+        ("negative", "negative", []),
+    ],
+)
+async def test_slot_follows_nlu_sentiment(
+    label: str, before: str | None, expected: list[dict[str, object]]
+) -> None:
     parse: dict[str, object] = {"text": "x", "sentiment": {"name": label}}
-    events = await ActionSetSentiment().run(CollectingDispatcher(), _tracker(parse), {})
-    assert events == [SlotSet("sentiment", label)]
+    tracker = _tracker(parse, before)
+
+    events = await ActionSetSentiment().run(CollectingDispatcher(), tracker, {})
+
+    assert events == expected
 
 
 @pytest.mark.parametrize(
