@@ -24,7 +24,8 @@ OPT_OUT = "/unsubscribe"
 STORE_QUESTION = "/ask_store"
 QR_SCENE_PREFIX = "qrscene_"
 # 广东省深圳市南山区… -> 深圳; 上海市徐汇区… -> 上海.
-_CITY = re.compile(r"(?:^|省|自治区)([\u4e00-\u9fff]{2,7}?)市")
+_PROVINCE = re.compile(r"^(?:中国)?(?:[\u4e00-\u9fff]{2,8}?(?:省|自治区))?")
+_CITY = re.compile(r"^([\u4e00-\u9fff]{2,7}?)市")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def intent(name: str, **entities: str) -> str:
 
 def city_of(label: str) -> str | None:
     """The city of a WeChat location label, e.g. 深圳 in 广东省深圳市南山区…."""
-    found = _CITY.search(label.strip())
+    found = _CITY.match(_PROVINCE.sub("", label.strip(), count=1))
     return found.group(1) if found else None
 
 
