@@ -182,10 +182,19 @@ class WeChatInput(InputChannel):
             plaintext = self._crypto.decrypt(
                 encrypt, args.get("msg_signature"), timestamp, nonce
             )
-            fields = parse_xml(plaintext, self.settings.max_body_bytes)
+            try:
+                fields = parse_xml(plaintext, self.settings.max_body_bytes)
+            except MalformedMessage as e:
+                # CBC has no integrity of its own: a damaged ciphertext decrypts to
+                # garbage, which is a decryption failure, not a client mistake.
+                raise DecryptionFailed(
+                    f"decrypted payload is not a message: {e}"
+                ) from e
         missing = [name for name in REQUIRED_FIELDS if not fields.get(name)]
         if missing:
             raise MalformedMessage(f"missing fields {missing}")
+        if not fields["CreateTime"].isdigit():
+            raise MalformedMessage("CreateTime is not a number")
         inbound = to_inbound(fields, self._context)
         answer = await self.runner.answer(fields, inbound, on_new_message, started_at)
         if answer == SUCCESS:

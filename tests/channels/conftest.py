@@ -151,8 +151,8 @@ async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
         url = f"http://127.0.0.1:{port}"
         sim = WeChatSimulator(
             url + "/webhooks/wechat/webhook",
-            TOKEN,
-            APP_ID,
+            settings.token,
+            settings.app_id,
             encoding_aes_key=settings.encoding_aes_key,
             account=ACCOUNT,
         )
@@ -185,5 +185,16 @@ async def redis_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def redis_prefix() -> str:
-    return f"test:{uuid.uuid4().hex}:"
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A unique key prefix on the local Redis; its keys are deleted afterwards."""
+    import redis.asyncio as redis_asyncio
+
+    prefix = f"test:{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis_asyncio.Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.close()
