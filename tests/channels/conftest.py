@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,31 +170,31 @@ async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
 
 
 @pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
+def redis_url() -> str:
     """The local Redis server's URL; skips when it is not running."""
-    import redis.asyncio as redis_asyncio
+    import redis
 
-    client = redis_asyncio.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
-        await client.ping()
-    except Exception as e:  # the server is absent: connection refused or timeout
+        client.ping()
+    except redis.RedisError as e:
         pytest.skip(f"Redis on 127.0.0.1:6379 is not reachable ({e})")
     finally:
-        await client.close()
-    yield REDIS_URL
+        client.close()
+    return REDIS_URL
 
 
 @pytest.fixture
-async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+def redis_prefix(redis_url: str) -> Iterator[str]:
     """A unique key prefix on the local Redis; its keys are deleted afterwards."""
-    import redis.asyncio as redis_asyncio
+    import redis
 
     prefix = f"test:{uuid.uuid4().hex}:"
     yield prefix
-    client = redis_asyncio.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(redis_url)
     try:
-        keys = [key async for key in client.scan_iter(match=prefix + "*")]
+        keys = list(client.scan_iter(match=prefix + "*"))
         if keys:
-            await client.delete(*keys)
+            client.delete(*keys)
     finally:
-        await client.close()
+        client.close()
