@@ -9,7 +9,6 @@ and ``WeChatSimulator`` standing in for WeChat's message server. No trained mode
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sanic import Sanic
 
 from channels.config import WeChatSettings
 from channels.fake_api import FakeWeChatApi
+from channels.local_server import LocalServer, serve_locally
 from channels.simulator import WeChatSimulator
 from channels.storage import KeyValueStore, MemoryStore
 from channels.wechat import WeChatInput
@@ -107,13 +107,6 @@ class Served:
 ServeFactory = Callable[..., Awaitable[Served]]
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture
 async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
     """Starts ``WeChatInput`` in a real Sanic server on 127.0.0.1.
@@ -121,7 +114,7 @@ async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
     Keyword arguments: ``agent`` (a ``StubAgent``), ``store`` (a ``KeyValueStore``),
     ``aes`` (use AES safe mode), and any settings key.
     """
-    servers: list[Any] = []
+    servers: list[LocalServer] = []
     simulators: list[WeChatSimulator] = []
 
     async def factory(
@@ -138,17 +131,9 @@ async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
         stub = agent or StubAgent()
         app = Sanic(f"wechat_test_{uuid.uuid4().hex}")
         app.blueprint(channel.blueprint(stub), url_prefix="/webhooks/wechat")
-        sock = _free_socket()
-        port = sock.getsockname()[1]
-        server: Any = await app.create_server(
-            sock=sock, return_asyncio_server=True, access_log=False
-        )
-        assert server is not None
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        servers.append(server)
-        url = f"http://127.0.0.1:{port}"
+        local = await serve_locally(app)
+        servers.append(local)
+        url = local.url
         sim = WeChatSimulator(
             url + "/webhooks/wechat/webhook",
             settings.token,
@@ -163,10 +148,7 @@ async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
     for sim in simulators:
         await sim.close()
     for server in servers:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+        await server.stop()
 
 
 @pytest.fixture

@@ -30,7 +30,10 @@ def console() -> Iterator[Console]:
         ("/unsubscribe", {"Event": "unsubscribe"}),
         ("/click MENU_PROMOTION", {"Event": "CLICK", "EventKey": "MENU_PROMOTION"}),
         ("/scan store_bj", {"Event": "SCAN", "EventKey": "store_bj"}),
-        ("/location 31.2 121.4 上海市徐汇区", {"MsgType": "location", "Label": "上海市徐汇区"}),
+        (
+            "/location 31.2 121.4 上海市徐汇区",
+            {"MsgType": "location", "Label": "上海市徐汇区"},
+        ),
         ("/image", {"MsgType": "image"}),
         ("/link 极光耳机 https://u", {"MsgType": "link", "Title": "极光耳机"}),
     ],
@@ -55,7 +58,9 @@ def test_console_commands(console: Console) -> None:
 
 
 def test_describe() -> None:
-    assert describe(Reply(0, "", tries=3)) == ["(no answer after 3 tries: WeChat gives up)"]
+    assert describe(Reply(0, "", tries=3)) == [
+        "(no answer after 3 tries: WeChat gives up)"
+    ]
     assert describe(Reply(200, "success"))[0].startswith("(success")
     text = describe(Reply(200, "<xml/>", {"MsgType": "text", "Content": "你好"}))
     assert text[0] == "小极: 你好"
