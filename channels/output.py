@@ -8,7 +8,7 @@ passes, which item goes back passively and which through the customer-service AP
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
@@ -138,3 +138,26 @@ def _article(raw: dict[str, Any]) -> Article:
 def _element_url(element: dict[str, Any]) -> str:
     action = element.get("default_action")
     return str(action.get("url", "")) if isinstance(action, dict) else ""
+
+
+class WeChatPushOutput(WeChatCollector):
+    """Sends every message through the customer-service API as soon as it is made.
+
+    Rasa uses it outside a user's turn (reminders, ``trigger_intent`` with
+    ``output_channel=wechat``), where no passive answer is possible.
+
+    Args:
+        deliver: sends messages to an openid (``TurnRunner.deliver``).
+    """
+
+    def __init__(
+        self, deliver: Callable[[str, list[Outbound]], Awaitable[None]]
+    ) -> None:
+        super().__init__()
+        self._deliver = deliver
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Collects the message like a turn would, then delivers it at once."""
+        start = len(self.messages)
+        await super().send_response(recipient_id, message)
+        await self._deliver(recipient_id, self.messages[start:])

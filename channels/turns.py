@@ -176,7 +176,7 @@ class TurnRunner:
                 replies = replies[1:]
             elif decision == EMPTY:
                 replies = []
-            await self._deliver(openid, replies)
+            await self.deliver(openid, replies)
         except Exception:
             logger.exception("WeChat turn %s failed.", key)
             if not decided:
@@ -209,7 +209,12 @@ class TurnRunner:
             except Exception:
                 logger.exception("Could not record the opt-out of %s.", openid)
 
-    async def _deliver(self, openid: str, replies: list[Outbound]) -> None:
+    async def deliver(self, openid: str, replies: list[Outbound]) -> None:
+        """Sends ``replies`` through the customer-service API, in order.
+
+        Stops at the first failure (later replies would arrive out of context):
+        45015 is logged, 48001 also switches the account to passive-only answers.
+        """
         bodies = [
             b for reply in replies for b in customer_service_bodies(reply, openid)
         ]

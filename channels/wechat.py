@@ -38,7 +38,7 @@ from channels.errors import (
     RequestRejected,
 )
 from channels.mapping import MappingContext, to_inbound
-from channels.output import CHANNEL_NAME
+from channels.output import CHANNEL_NAME, WeChatPushOutput
 from channels.rendering import SUCCESS
 from channels.signature import verify_request
 from channels.storage import KeyValueStore, open_store
@@ -102,6 +102,10 @@ class WeChatInput(InputChannel):
         if not credentials:
             cls.raise_missing_credentials_exception()
         return cls(WeChatSettings.from_credentials(credentials))
+
+    def get_output_channel(self) -> WeChatPushOutput:
+        """Output for messages outside a turn: straight to the customer-service API."""
+        return WeChatPushOutput(self.runner.deliver)
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

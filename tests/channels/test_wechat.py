@@ -351,3 +351,12 @@ async def test_settings_from_credentials_build_a_working_channel() -> None:
     )
     channel = WeChatInput(settings)
     assert channel.settings.encoding_aes_key is not None
+
+
+async def test_output_channel_for_proactive_messages(serve: ServeFactory) -> None:
+    served = await serve()
+    output = served.channel.get_output_channel()
+    assert output.name() == "wechat"
+    await output.send_response("o_push", {"text": "您关注的 X5 Pro 降价了"})
+    await output.send_response("o_push", {"image": "https://cdn.example/x5.png"})
+    assert served.api.texts_for("o_push") == ["您关注的 X5 Pro 降价了", "[图文] 图片"]
