@@ -1,7 +1,7 @@
 """Settings of the WeChat channel: every default in one place, parsed once.
 
-``WeChatSettings.from_credentials`` reads the ``wechat:`` section of
-``credentials.yml`` and says what to change when something is wrong.
+``WeChatSettings.from_credentials`` reads the channel's section of ``credentials.yml``
+(``channels.wechat.WeChatInput:``) and says what to change when something is wrong.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ DEFAULT_MENU: dict[str, str] = {
 }
 
 _REQUIRED = ("token", "app_id", "app_secret")
+# How error messages name the place to fix.
+_SECTION = "credentials.yml, channels.wechat.WeChatInput"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class WeChatSettings:
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatSettings:
-        """Builds settings from the ``wechat:`` section of ``credentials.yml``.
+        """Builds settings from the WeChat section of ``credentials.yml``.
 
         Raises:
             ConfigError: a required key is missing or a value is out of range.
@@ -96,15 +98,13 @@ class WeChatSettings:
         missing = [key for key in _REQUIRED if not values.get(key)]
         if missing:
             raise ConfigError(
-                f"credentials.yml wechat: needs {', '.join(missing)} "
-                "(WeChat console → 基本配置)"
+                f"{_SECTION}: needs {', '.join(missing)} (WeChat console → 基本配置)"
             )
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(
-                f"credentials.yml wechat: unknown keys {unknown}; "
-                f"known: {sorted(known)}"
+                f"{_SECTION}: unknown keys {unknown}; known: {sorted(known)}"
             )
         menu = {
             **DEFAULT_MENU,
@@ -136,7 +136,7 @@ class WeChatSettings:
                 menu_ttl_s=int(values.get("menu_ttl_s", DEFAULT_MENU_TTL_S)),
             )
         except (TypeError, ValueError) as e:
-            raise ConfigError(f"credentials.yml wechat: {e}") from e
+            raise ConfigError(f"{_SECTION}: {e}") from e
         settings.validate()
         return settings
 

@@ -14,7 +14,7 @@ class WeChatChannelError(RasaException):
 
 
 class ConfigError(WeChatChannelError):
-    """The ``wechat:`` section of ``credentials.yml`` is wrong; the message says how."""
+    """The WeChat section of ``credentials.yml`` is wrong; the message says how."""
 
 
 class RequestRejected(WeChatChannelError):

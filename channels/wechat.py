@@ -98,7 +98,7 @@ class WeChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
-        """Builds the channel from the ``wechat:`` section of ``credentials.yml``."""
+        """Builds the channel from its section of ``credentials.yml``."""
         if not credentials:
             cls.raise_missing_credentials_exception()
         return cls(WeChatSettings.from_credentials(credentials))

@@ -75,7 +75,7 @@ async def test_slow_turn_answers_success_then_one_api_call(serve: ServeFactory) 
     reply = await served.sim.post(served.sim.text("u_slow", "慢一点"))
     elapsed = time.monotonic() - started
     assert (reply.status, reply.body) == (200, "success")
-    assert DEADLINE_S - 0.05 <= elapsed < DEADLINE_S + 0.4
+    assert DEADLINE_S - 0.05 <= elapsed < DEADLINE_S + 0.9
     assert served.api.send_calls == 0  # the turn is still running, not cancelled
     await served.settle()
     assert served.api.send_calls == 1
