@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import platform
 import statistics
 import sys
@@ -139,7 +140,7 @@ async def http(requests: int, concurrency: int, aes: bool) -> Timing:
         WeChatSettings.from_credentials(credentials), store=MemoryStore()
     )
     Sanic.test_mode = True
-    app = Sanic(f"bench_{uuid.uuid4().hex}")
+    app = Sanic(f"bench_{uuid.uuid4().hex}", configure_logging=False)
     app.blueprint(channel.blueprint(stub_agent), url_prefix="/webhooks/wechat")
     server = await serve_locally(app)
     sim = WeChatSimulator(
@@ -186,21 +187,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--model", help="trained model (.tar.gz) for the end-to-end part"
     )
+    parser.add_argument(
+        "--skip-overhead", action="store_true", help="only the end-to-end part"
+    )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument(
+        "--think-s", type=float, default=0.0, help="mean pause between messages"
+    )
     args = parser.parse_args(argv)
     today = time.strftime("%Y-%m-%d")
     print(f"python {platform.python_version()}, {platform.machine()}, {today}")
-    print("\nConnector overhead (stub agent)\n")
-    print("| measurement | p50 ms | p95 ms | max ms | per s | n |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for timing in asyncio.run(overhead(args.requests, args.concurrency)):
-        print(timing.row())
+    logging.getLogger("sanic.root").setLevel(logging.WARNING)
+    if not args.skip_overhead:
+        print("\nConnector overhead (stub agent)\n")
+        print("| measurement | p50 ms | p95 ms | max ms | per s | n |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for timing in asyncio.run(overhead(args.requests, args.concurrency)):
+            print(timing.row())
     if args.model:
         from benchmarks.webhook_e2e import run_end_to_end
 
-        print("\nEnd to end with the trained bot\n")
-        report = asyncio.run(run_end_to_end(args.model, args.users, args.messages))
+        print(
+            f"\nEnd to end with the trained bot: {args.users} users x "
+            f"{args.messages} messages, think time {args.think_s:g} s\n"
+        )
+        report = asyncio.run(
+            run_end_to_end(args.model, args.users, args.messages, args.think_s)
+        )
         print(report.markdown())
         return 0 if report.ok else 1
     return 0

@@ -10,7 +10,9 @@ answer that came later. Then every tracker is checked: one user event per messag
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -129,9 +131,14 @@ async def _user(
     api: FakeWeChatApi,
     openid: str,
     count: int,
+    think_s: float,
     report: EndToEndReport,
 ) -> None:
+    pause = random.Random(openid)
     for index in range(count):
+        if index and think_s:
+            # A person reads the answer and types the next message.
+            await asyncio.sleep(pause.uniform(0.5 * think_s, 1.5 * think_s))
         if index == 0:
             message = sim.event(openid, "subscribe", "qrscene_bench")
         else:
@@ -164,8 +171,27 @@ async def _count_user_events(
         report.duplicated += len(ids) - len(set(ids))
 
 
-async def run_end_to_end(model_path: str, users: int, messages: int) -> EndToEndReport:
-    """Runs the end-to-end benchmark; see the module docstring."""
+def _quiet() -> None:
+    """Keeps Rasa's and Sanic's logs out of the report."""
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    for name in ("rasa", "sanic.root", "sanic.error", "channels"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+async def run_end_to_end(
+    model_path: str, users: int, messages: int, think_s: float = 0.0
+) -> EndToEndReport:
+    """Runs the end-to-end benchmark; see the module docstring.
+
+    Args:
+        model_path: the trained model (``.tar.gz``).
+        users: simulated users, all at once.
+        messages: messages per user (the first is a ``subscribe`` event).
+        think_s: mean pause between a user's messages (0: send at once).
+    """
+    _quiet()
     from rasa.core.agent import load_agent
     from rasa.core.channels.channel import register
     from rasa.core.utils import AvailableEndpoints
@@ -192,7 +218,7 @@ async def run_end_to_end(model_path: str, users: int, messages: int) -> EndToEnd
         )
         channel = WeChatInput(settings, store=MemoryStore())
         Sanic.test_mode = True
-        app = Sanic(f"bench_e2e_{uuid.uuid4().hex}")
+        app = Sanic(f"bench_e2e_{uuid.uuid4().hex}", configure_logging=False)
         app.ctx.agent = agent
         register([channel], app, route="/webhooks/")
         server = await serve_locally(app)
@@ -202,7 +228,9 @@ async def run_end_to_end(model_path: str, users: int, messages: int) -> EndToEnd
         openids = [f"bench-user-{i:02d}" for i in range(users)]
         await sim.send(sim.text("warmup", "你好"))
         started = time.monotonic()
-        await asyncio.gather(*(_user(sim, api, o, messages, report) for o in openids))
+        await asyncio.gather(
+            *(_user(sim, api, o, messages, think_s, report) for o in openids)
+        )
         report.wall_s = time.monotonic() - started
         await channel.runner.drain()
         await _count_user_events(agent, openids, report)
