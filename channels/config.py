@@ -32,6 +32,9 @@ DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
 DEFAULT_API_TIMEOUT_S = 10.0
 # How long the numbers of a quick-reply menu keep their meaning.
 DEFAULT_MENU_TTL_S = 3600
+# Pause between a passive answer and the follow-up customer-service messages, so
+# the follow-ups do not overtake it on the user's screen.
+DEFAULT_FOLLOWUP_DELAY_S = 0.5
 # Custom-menu CLICK keys (set in WeChat's console) and the message each sends.
 DEFAULT_MENU: dict[str, str] = {
     "MENU_PROMOTION": "/ask_promotion",
@@ -68,6 +71,7 @@ class WeChatSettings:
         api_base_url: base URL of WeChat's API server.
         api_timeout_s: timeout of one API call.
         menu_ttl_s: lifetime of a numbered quick-reply menu.
+        followup_delay_s: pause before the API messages that follow a passive answer.
     """
 
     token: str
@@ -86,6 +90,7 @@ class WeChatSettings:
     api_base_url: str = DEFAULT_API_BASE_URL
     api_timeout_s: float = DEFAULT_API_TIMEOUT_S
     menu_ttl_s: int = DEFAULT_MENU_TTL_S
+    followup_delay_s: float = DEFAULT_FOLLOWUP_DELAY_S
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatSettings:
@@ -134,6 +139,9 @@ class WeChatSettings:
                 ).rstrip("/"),
                 api_timeout_s=float(values.get("api_timeout_s", DEFAULT_API_TIMEOUT_S)),
                 menu_ttl_s=int(values.get("menu_ttl_s", DEFAULT_MENU_TTL_S)),
+                followup_delay_s=float(
+                    values.get("followup_delay_s", DEFAULT_FOLLOWUP_DELAY_S)
+                ),
             )
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{_SECTION}: {e}") from e
@@ -152,6 +160,8 @@ class WeChatSettings:
             raise ConfigError(
                 "reply_deadline_s must be between 0 and 5 (WeChat waits 5 s)"
             )
+        if not 0 <= self.followup_delay_s <= 5:
+            raise ConfigError("followup_delay_s must be between 0 and 5")
         if self.timestamp_window_s <= 0:
             raise ConfigError("timestamp_window_s must be positive")
         if self.max_body_bytes < 1024:

@@ -174,6 +174,9 @@ class TurnRunner:
             replies = await self._replies(collector, inbound)
             if passive_xml(decision) is not None:
                 replies = replies[1:]
+                if replies:
+                    # The passive answer is still on its way back through WeChat.
+                    await asyncio.sleep(self._settings.followup_delay_s)
             elif decision == EMPTY:
                 replies = []
             await self.deliver(openid, replies)

@@ -100,9 +100,12 @@ async def test_retries_of_a_slow_turn_wait_for_it(serve: ServeFactory) -> None:
 async def test_turn_finishing_in_time_with_several_replies(serve: ServeFactory) -> None:
     served = await serve(agent=StubAgent(replies("第一条", "第二条", "第三条")))
     reply = await served.sim.post(served.sim.text("u2", "推荐"))
+    answered_at = time.monotonic()
     await served.settle()
     assert reply.text == "第一条"
     assert served.api.texts_for("u2") == ["第二条", "第三条"]
+    # The follow-ups wait for the passive answer instead of overtaking it.
+    assert served.api.deliveries[0].at > answered_at
 
 
 async def test_long_text_is_split_at_2048_bytes(serve: ServeFactory) -> None:
