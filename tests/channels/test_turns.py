@@ -258,3 +258,20 @@ async def test_slow_turn_with_a_retry_on_another_replica(
     assert [first.body, retry.body] == ["success", "success"]
     assert len(replica_a.agent.messages) == 1 and replica_b.agent.messages == []
     assert replica_a.api.texts_for("u10") == ["收到：慢"]
+
+
+async def test_expired_token_under_50_concurrent_late_replies_refreshes_once(
+    serve: ServeFactory,
+) -> None:
+    served = await serve(agent=StubAgent(delay_s=0.6), reply_deadline_s=0.3)
+    await served.sim.post(served.sim.text("warm", "up"))
+    await served.settle()
+    served.api.expire_tokens()
+    answers = await asyncio.gather(
+        *(served.sim.post(served.sim.text(f"user{i}", "晚点回")) for i in range(50))
+    )
+    await served.settle()
+    assert {a.body for a in answers} == {"success"}
+    assert served.api.token_fetches == 2  # the first token and one refresh
+    assert len(served.api.deliveries) == 51
+    assert len(served.agent.messages) == 51
