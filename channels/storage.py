@@ -21,8 +21,8 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-# Entries kept by MemoryStore before expired ones are swept.
-_SWEEP_EVERY = 10_000
+# MemoryStore sweeps expired entries once every this many writes.
+_SWEEP_EVERY = 1024
 
 
 class KeyValueStore(Protocol):
@@ -50,6 +50,7 @@ class MemoryStore:
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
         self._clock = clock
+        self._writes = 0
 
     def _live(self, key: str) -> str | None:
         entry = self._data.get(key)
@@ -62,7 +63,9 @@ class MemoryStore:
         return value
 
     def _store(self, key: str, value: str, ttl_s: float | None) -> None:
-        if len(self._data) >= _SWEEP_EVERY:
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY == 0:
+            # Expired keys nobody reads again would otherwise stay forever.
             for stale in list(self._data):
                 self._live(stale)
         expires_at = None if ttl_s is None else self._clock() + ttl_s

@@ -76,3 +76,14 @@ async def test_store_lock_is_mutually_exclusive(store: KeyValueStore) -> None:
 def test_open_store() -> None:
     assert isinstance(open_store("memory"), MemoryStore)
     assert isinstance(open_store("redis://127.0.0.1:6379/0"), RedisStore)
+
+
+async def test_memory_store_sweeps_expired_keys() -> None:
+    now = [0.0]
+    store = MemoryStore(clock=lambda: now[0])
+    for i in range(1000):
+        await store.set(f"old{i}", "v", ttl_s=1)
+    now[0] = 10.0
+    for i in range(100):
+        await store.set(f"new{i}", "v", ttl_s=1)
+    assert len(store._data) < 200
