@@ -43,11 +43,23 @@ def passive_xml(decision: str) -> str | None:
 
 
 def message_key(fields: dict[str, str]) -> str:
-    """The de-dup key of a message: its MsgId, or sender + CreateTime for events."""
+    """The de-dup key of a message: its MsgId, or sender + CreateTime for events.
+
+    Events also carry their type and key, so two different menu clicks within one
+    second stay two events, while WeChat's retries (identical fields) collide.
+    """
     msg_id = fields.get("MsgId") or fields.get("MsgID")
     if msg_id and fields.get("MsgType", "").lower() != "event":
         return f"msg:{msg_id}"
-    return f"evt:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}"
+    return ":".join(
+        [
+            "evt",
+            fields.get("FromUserName", ""),
+            fields.get("CreateTime", ""),
+            fields.get("Event", "").lower(),
+            fields.get("EventKey", ""),
+        ]
+    )
 
 
 class Deduplicator:

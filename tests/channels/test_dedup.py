@@ -13,7 +13,10 @@ from channels.storage import KeyValueStore, MemoryStore, RedisStore
 def test_message_keys() -> None:
     assert message_key({"MsgType": "text", "MsgId": "42"}) == "msg:42"
     event = {"MsgType": "event", "FromUserName": "o1", "CreateTime": "17", "MsgID": "9"}
-    assert message_key(event) == "evt:o1:17"
+    assert message_key(event) == "evt:o1:17::"
+    click = {**event, "Event": "CLICK", "EventKey": "MENU_STORE"}
+    assert message_key(click) == "evt:o1:17:click:MENU_STORE"
+    assert message_key({**click, "EventKey": "MENU_HUMAN"}) != message_key(click)
 
 
 def test_passive_decisions_carry_their_xml() -> None:
