@@ -106,7 +106,7 @@ class WeChatCollector(OutputChannel):
             for e in elements
         )
         if articles:
-            self._add([NewsOut(articles)])
+            self._add(news(articles))
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -117,13 +117,18 @@ class WeChatCollector(OutputChannel):
         if kind == "image" and payload.get("media_id"):
             self._add([ImageOut(str(payload["media_id"]))])
         elif kind == "news" and payload.get("articles"):
-            self._add([NewsOut(tuple(_article(a) for a in payload["articles"]))])
+            self._add(news(_article(a) for a in payload["articles"]))
         elif kind == "text" and payload.get("content"):
             self._add(texts(str(payload["content"])))
         else:
             logger.warning(
                 "WeChat cannot show custom payload %r; skipped.", json_message
             )
+
+
+def news(articles: Iterable[Article]) -> list[Outbound]:
+    """One news message per article: WeChat shows one article per message now."""
+    return [NewsOut((article,)) for article in articles]
 
 
 def _article(raw: dict[str, Any]) -> Article:

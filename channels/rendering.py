@@ -17,9 +17,9 @@ from wechatpy.replies import ArticlesReply, BaseReply, ImageReply, TextReply
 
 # WeChat's limit for one text message, passive or through the API.
 MAX_TEXT_BYTES = 2048
-# A news message (图文) through the customer-service API carries one article;
-# passive replies accept up to eight.
-MAX_PASSIVE_ARTICLES = 8
+# WeChat shows one article per news message (图文), passive or through the API,
+# since its 2018 change; the channel makes one message per article.
+MAX_PASSIVE_ARTICLES = 1
 SUCCESS = "success"
 
 

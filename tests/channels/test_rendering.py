@@ -98,3 +98,23 @@ def test_merge_texts_for_passive_only_mode() -> None:
     content = merged[0].content if isinstance(merged[0], TextOut) else ""
     assert len(content.encode()) <= MAX_TEXT_BYTES and content.endswith("…")
     assert merge_texts([ImageOut("m")]) == []
+
+
+async def test_carousels_and_news_become_one_message_per_article() -> None:
+    from channels.output import WeChatCollector
+
+    collector = WeChatCollector()
+    await collector.send_response(
+        "o",
+        {
+            "custom": {
+                "wechat": {"type": "news", "articles": [{"title": "a"}, {"title": "b"}]}
+            }
+        },
+    )
+    await collector.send_elements("o", [{"title": "c", "subtitle": "d"}])
+    titles = [m.articles[0].title for m in collector.messages if isinstance(m, NewsOut)]
+    assert titles == ["a", "b", "c"]
+    assert all(
+        isinstance(m, NewsOut) and len(m.articles) == 1 for m in collector.messages
+    )
