@@ -151,7 +151,8 @@ class TurnRunner:
             turn = asyncio.ensure_future(self._run(on_new_message, message))
             timeout = max(0.0, deadline_at - asyncio.get_running_loop().time())
             await asyncio.wait({turn}, timeout=timeout)
-            if turn.done():
+            in_time = turn.done()
+            if in_time:
                 await self._menus.remember(openid, collector.menu)
                 replies = await self._replies(collector, inbound)
                 candidate = (
@@ -166,12 +167,12 @@ class TurnRunner:
                 candidate = API
             decision = await self._dedup.decide(key, candidate)
             decided = True
-            if not turn.done():
+            if not in_time:
                 await turn
                 await self._menus.remember(openid, collector.menu)
+                replies = await self._replies(collector, inbound)
             if inbound.opt_out:
                 await self._record_opt_out(openid)
-            replies = await self._replies(collector, inbound)
             if passive_xml(decision) is not None:
                 replies = replies[1:]
                 if replies:

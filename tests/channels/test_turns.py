@@ -10,7 +10,7 @@ from rasa.core.channels.channel import UserMessage
 
 from channels.rendering import MAX_TEXT_BYTES
 from channels.simulator import to_xml
-from channels.storage import RedisStore
+from channels.storage import MemoryStore, RedisStore
 from tests.channels.conftest import ServeFactory, StubAgent
 
 DEADLINE_S = 0.5
@@ -275,3 +275,26 @@ async def test_expired_token_under_50_concurrent_late_replies_refreshes_once(
     assert served.api.token_fetches == 2  # the first token and one refresh
     assert len(served.api.deliveries) == 51
     assert len(served.agent.messages) == 51
+
+
+class SlowDecisionStore(MemoryStore):
+    """A store whose decision writes take time, like a distant Redis."""
+
+    async def set_if_absent(self, key: str, value: str, ttl_s: float) -> bool:
+        if ":decision:" in key:
+            await asyncio.sleep(0.15)
+        return await super().set_if_absent(key, value, ttl_s)
+
+
+async def test_turn_ending_while_the_late_decision_is_stored(
+    serve: ServeFactory,
+) -> None:
+    served = await serve(
+        agent=StubAgent(delay_s=0.35),
+        store=SlowDecisionStore(),
+        reply_deadline_s=0.3,
+    )
+    reply = await served.sim.post(served.sim.text("u_edge", "边界"))
+    await served.settle()
+    assert reply.body == "success"
+    assert served.api.texts_for("u_edge") == ["收到：边界"]
