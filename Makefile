@@ -31,7 +31,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: help setup assets backbone train run shell actions test lint typecheck unit validate \
-        rasa-test sentiment-report bench-nlu e2e clean
+        rasa-test sentiment-report bench-nlu e2e clean wechat-sim bench-webhook
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -96,6 +96,10 @@ shell: train ## Chat with the bot in the terminal
 actions: setup ## Start only the action server
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT)
 
+wechat-sim: setup ## Chat as a WeChat user with the bot of `make run` (offline simulator)
+	$(BIN)/python -m channels.simulator \
+	  --url http://127.0.0.1:$(RASA_PORT)/webhooks/wechat/webhook --credentials credentials.yml
+
 # --- tests -------------------------------------------------------------------------
 
 test: setup assets lint typecheck unit validate train rasa-test e2e ## Set up and pass every check
@@ -129,6 +133,11 @@ bench-nlu: backbone ## Our NLU pipeline vs configs/diet_baseline.yml (~25 min on
 
 e2e: train ## The trained bot over HTTP: REST channel and action server
 	$(BIN)/pytest -m e2e
+
+# --- benchmarks --------------------------------------------------------------------
+
+bench-webhook: setup ## WeChat webhook benchmark; MODEL=models/x.tar.gz adds the end-to-end part
+	$(BIN)/python -m benchmarks.webhook_bench $(if $(MODEL),--model $(MODEL))
 
 clean: ## Remove trained models, results and caches (keeps .venv)
 	rm -rf models $(RESULTS) $(RUNTIME) .pytest_cache .mypy_cache .ruff_cache

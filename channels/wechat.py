@@ -1,0 +1,233 @@
+"""The WeChat official-account input channel for Rasa (``channels.wechat.WeChatInput``).
+
+Routes, under ``/webhooks/wechat/``:
+
+- ``GET  /``: health;
+- ``GET  /webhook``: WeChat's server-URL handshake (answers ``echostr`` when valid);
+- ``POST /webhook``: messages and events, plain, compatible or AES safe mode.
+
+This module only adapts HTTP: the checks live in ``signature``, ``crypto`` and
+``xml_safety``, the mapping in ``mapping``, exactly-once turns and the deadline in
+``turns``. Rejected requests get 4xx; nothing WeChat sends gets a 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    UserMessage,
+)
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.api_client import WeChatApiClient
+from channels.config import WeChatSettings
+from channels.crypto import MessageCrypto
+from channels.errors import (
+    BodyTooLarge,
+    DecryptionFailed,
+    MalformedMessage,
+    RequestRejected,
+)
+from channels.mapping import MappingContext, to_inbound
+from channels.output import CHANNEL_NAME, WeChatPushOutput
+from channels.rendering import SUCCESS
+from channels.signature import verify_request
+from channels.storage import KeyValueStore, open_store
+from channels.turns import MessageSender, OptOutRecorder, TurnRunner
+from channels.xml_safety import check_size, parse_xml
+
+logger = logging.getLogger(__name__)
+
+# Fields without which a message cannot be answered or de-duplicated.
+REQUIRED_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+# The action that records a marketing opt-out (actions/subscription.py).
+OPT_OUT_ACTION = "action_unsubscribe"
+
+
+class WeChatInput(InputChannel):
+    """Receives WeChat messages and answers them within WeChat's 5-second limit.
+
+    Args:
+        settings: credentials and tunables (``WeChatSettings.from_credentials``).
+        store: de-dup keys, token and menus; from ``settings.store`` by default.
+        api: the customer-service API; a ``WeChatApiClient`` by default.
+        opt_out: records an unsubscribe; by default runs ``action_unsubscribe`` on
+            the served Rasa agent, when there is one.
+    """
+
+    def __init__(
+        self,
+        settings: WeChatSettings,
+        store: KeyValueStore | None = None,
+        api: MessageSender | None = None,
+        opt_out: OptOutRecorder | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.store)
+        self.api = api or WeChatApiClient(
+            settings.app_id,
+            settings.app_secret,
+            self.store,
+            settings.api_base_url,
+            settings.api_timeout_s,
+        )
+        self._crypto = (
+            MessageCrypto(settings.token, settings.encoding_aes_key, settings.app_id)
+            if settings.encoding_aes_key
+            else None
+        )
+        self._context = MappingContext(menu=settings.menu)
+        self._agent_owner: Any = None
+        self.runner = TurnRunner(
+            settings, self.store, self.api, opt_out or self._run_opt_out_action
+        )
+
+    @classmethod
+    def name(cls) -> str:
+        """The channel's name: its routes live under ``/webhooks/wechat/``."""
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatInput:
+        """Builds the channel from its section of ``credentials.yml``."""
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        return cls(WeChatSettings.from_credentials(credentials))
+
+    def get_output_channel(self) -> WeChatPushOutput:
+        """Output for messages outside a turn: straight to the customer-service API."""
+        return WeChatPushOutput(self.runner.deliver)
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        """The Sanic routes of the channel."""
+        webhook = Blueprint(f"wechat_webhook_{id(self)}")
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            args = request.args
+            try:
+                verify_request(
+                    self.settings.token,
+                    args.get("signature"),
+                    args.get("timestamp"),
+                    args.get("nonce"),
+                    self.settings.timestamp_window_s,
+                )
+            except RequestRejected as e:
+                logger.warning("WeChat handshake rejected: %s", e)
+                return response.text("forbidden", status=e.status)
+            return response.text(args.get("echostr") or "")
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            started_at = asyncio.get_running_loop().time()
+            self._agent_owner = request.app
+            try:
+                return await self._receive(request, on_new_message, started_at)
+            except RequestRejected as e:
+                logger.warning("WeChat request rejected (%d): %s", e.status, e)
+                return response.text(type(e).__name__, status=e.status)
+            except Exception:
+                # WeChat would retry a 5xx; the message is dropped instead of
+                # failing three times.
+                logger.exception("WeChat request failed; answered success.")
+                return response.text(SUCCESS)
+
+        @webhook.listener("after_server_stop")
+        async def close(*_: Any) -> None:
+            await self.runner.drain()
+            closer = getattr(self.api, "close", None)
+            if closer is not None:
+                await closer()
+            await self.store.close()
+
+        return webhook
+
+    async def _receive(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        started_at: float,
+    ) -> HTTPResponse:
+        args = request.args
+        timestamp = args.get("timestamp") or ""
+        nonce = args.get("nonce") or ""
+        verify_request(
+            self.settings.token,
+            args.get("signature"),
+            timestamp,
+            nonce,
+            self.settings.timestamp_window_s,
+        )
+        body = await self._read_body(request)
+        encrypted = (args.get("encrypt_type") or "raw").lower() == "aes"
+        fields = parse_xml(body, self.settings.max_body_bytes)
+        if encrypted:
+            if self._crypto is None:
+                raise DecryptionFailed("encrypted request but no encoding_aes_key set")
+            encrypt = fields.get("Encrypt")
+            if not encrypt:
+                raise MalformedMessage("encrypted request without <Encrypt>")
+            plaintext = self._crypto.decrypt(
+                encrypt, args.get("msg_signature"), timestamp, nonce
+            )
+            try:
+                fields = parse_xml(plaintext, self.settings.max_body_bytes)
+            except MalformedMessage as e:
+                # CBC has no integrity of its own: a damaged ciphertext decrypts to
+                # garbage, which is a decryption failure, not a client mistake.
+                raise DecryptionFailed(
+                    f"decrypted payload is not a message: {e}"
+                ) from e
+        missing = [name for name in REQUIRED_FIELDS if not fields.get(name)]
+        if missing:
+            raise MalformedMessage(f"missing fields {missing}")
+        if not fields["CreateTime"].isdigit():
+            raise MalformedMessage("CreateTime is not a number")
+        inbound = to_inbound(fields, self._context)
+        answer = await self.runner.answer(fields, inbound, on_new_message, started_at)
+        if answer == SUCCESS:
+            return response.text(SUCCESS)
+        if encrypted and self._crypto is not None:
+            answer = self._crypto.encrypt(answer, nonce, str(int(time.time())))
+        return response.text(answer, content_type="application/xml")
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(f"Content-Length {declared} is over {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        if request.stream is not None:
+            async for chunk in request.stream:
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(f"body is over {limit} bytes")
+                chunks.append(chunk)
+        body = b"".join(chunks) or (request.body or b"")
+        check_size(body, limit)
+        return body
+
+    async def _run_opt_out_action(self, openid: str) -> None:
+        agent = getattr(getattr(self._agent_owner, "ctx", None), "agent", None)
+        if agent is None or not agent.is_ready():
+            return
+        collector = CollectingOutputChannel()
+        async with agent.lock_store.lock(openid):
+            await agent.execute_action(openid, OPT_OUT_ACTION, collector, None, None)

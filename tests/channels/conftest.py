@@ -1,0 +1,182 @@
+"""Factories for the WeChat channel tests: settings, a stub agent, a served channel.
+
+Every test that talks HTTP runs the channel in a real Sanic server on a loopback
+port, with ``FakeWeChatApi`` (also on loopback) standing in for WeChat's API server
+and ``WeChatSimulator`` standing in for WeChat's message server. No trained model:
+``StubAgent`` plays Rasa's ``on_new_message``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
+
+from channels.config import WeChatSettings
+from channels.fake_api import FakeWeChatApi
+from channels.local_server import LocalServer, serve_locally
+from channels.simulator import WeChatSimulator
+from channels.storage import KeyValueStore, MemoryStore
+from channels.wechat import WeChatInput
+
+TOKEN = "test-token"
+APP_ID = "wx0123456789abcdef"
+APP_SECRET = "test-secret"
+# A valid EncodingAESKey (43 base64 characters), not WeChat's sample.
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+ACCOUNT = "gh_aurora_test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+Sanic.test_mode = True
+
+Respond = Callable[[UserMessage], list[dict[str, Any]]]
+
+
+def echo(message: UserMessage) -> list[dict[str, Any]]:
+    """Answers every message with one text naming it."""
+    return [{"text": f"收到：{message.text}"}]
+
+
+class StubAgent:
+    """Rasa's ``on_new_message`` without a model: records messages, replies at once.
+
+    Attributes:
+        messages: every user message it received (the tracker's user events).
+    """
+
+    def __init__(self, respond: Respond = echo, delay_s: float = 0.0) -> None:
+        self.respond = respond
+        self.delay_s = delay_s
+        self.messages: list[UserMessage] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.messages.append(message)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        for reply in self.respond(message):
+            await message.output_channel.send_response(message.sender_id, dict(reply))
+
+    def texts(self) -> list[str | None]:
+        return [m.text for m in self.messages]
+
+
+def make_settings(**overrides: Any) -> WeChatSettings:
+    """Settings with the test credentials; keyword arguments override any key."""
+    values: dict[str, Any] = {
+        "token": TOKEN,
+        "app_id": APP_ID,
+        "app_secret": APP_SECRET,
+        "account": ACCOUNT,
+    }
+    values.update(overrides)
+    return WeChatSettings.from_credentials(values)
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeWeChatApi]:
+    api = await FakeWeChatApi(APP_ID, APP_SECRET).start()
+    yield api
+    await api.stop()
+
+
+@dataclass
+class Served:
+    """A channel served on loopback, with its stub agent and a simulator."""
+
+    url: str
+    channel: WeChatInput
+    agent: StubAgent
+    api: FakeWeChatApi
+    sim: WeChatSimulator
+
+    @property
+    def webhook(self) -> str:
+        return self.url + "/webhooks/wechat/webhook"
+
+    async def settle(self) -> None:
+        """Waits until every turn and delivery has finished."""
+        await self.channel.runner.drain()
+
+
+ServeFactory = Callable[..., Awaitable[Served]]
+
+
+@pytest.fixture
+async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
+    """Starts ``WeChatInput`` in a real Sanic server on 127.0.0.1.
+
+    Keyword arguments: ``agent`` (a ``StubAgent``), ``store`` (a ``KeyValueStore``),
+    ``aes`` (use AES safe mode), and any settings key.
+    """
+    servers: list[LocalServer] = []
+    simulators: list[WeChatSimulator] = []
+
+    async def factory(
+        agent: StubAgent | None = None,
+        store: KeyValueStore | None = None,
+        aes: bool = False,
+        **overrides: Any,
+    ) -> Served:
+        if aes:
+            overrides.setdefault("encoding_aes_key", AES_KEY)
+        overrides.setdefault("api_base_url", fake_api.base_url)
+        settings = make_settings(**overrides)
+        channel = WeChatInput(settings, store=store or MemoryStore())
+        stub = agent or StubAgent()
+        app = Sanic(f"wechat_test_{uuid.uuid4().hex}")
+        app.blueprint(channel.blueprint(stub), url_prefix="/webhooks/wechat")
+        local = await serve_locally(app)
+        servers.append(local)
+        url = local.url
+        sim = WeChatSimulator(
+            url + "/webhooks/wechat/webhook",
+            settings.token,
+            settings.app_id,
+            encoding_aes_key=settings.encoding_aes_key,
+            account=ACCOUNT,
+        )
+        simulators.append(sim)
+        return Served(url=url, channel=channel, agent=stub, api=fake_api, sim=sim)
+
+    yield factory
+    for sim in simulators:
+        await sim.close()
+    for server in servers:
+        await server.stop()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The local Redis server's URL; skips when it is not running."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as e:
+        pytest.skip(f"Redis on 127.0.0.1:6379 is not reachable ({e})")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A unique key prefix on the local Redis; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"test:{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

@@ -1,0 +1,165 @@
+"""The trained bot behind the WeChat channel, started the way ``make run`` starts it.
+
+Marked ``e2e``: ``make test`` runs these after ``rasa train``. They start the action
+server, the WeChat API stand-in and ``rasa run`` on free loopback ports and talk to
+the channel through the simulator, in AES safe mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa.shared.core.domain import Domain
+
+from channels.fake_api import FakeWeChatApi
+from channels.simulator import WeChatSimulator
+from tests.test_e2e_rest import _free_port, _wait_until_up
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MODEL = Path(os.environ.get("E2E_MODEL", ROOT / "models"))
+
+pytestmark = pytest.mark.e2e
+
+
+class ApiThread:
+    """The WeChat API stand-in, in a thread with its own loop (tests change loops)."""
+
+    def __init__(self, app_id: str, app_secret: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.api = FakeWeChatApi(app_id, app_secret)
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.api.start(), self.loop).result(10)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.api.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Starts actions, the API stand-in and Rasa; yields URLs and credentials."""
+    if not (MODEL.is_file() or list(MODEL.glob("*.tar.gz"))):
+        pytest.fail(f"no trained model in {MODEL}: run `make train` first")
+    sample = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    wechat = dict(sample["channels.wechat.WeChatInput"])
+    api = ApiThread(wechat["app_id"], wechat["app_secret"])
+    wechat["api_base_url"] = api.api.base_url
+    folder = tmp_path_factory.mktemp("wechat_e2e")
+    credentials = folder / "credentials.yml"
+    credentials.write_text(
+        yaml.safe_dump({"channels.wechat.WeChatInput": wechat}), encoding="utf-8"
+    )
+    rasa_port, actions_port = _free_port(), _free_port()
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n',
+        encoding="utf-8",
+    )
+    logs = ROOT / ".runtime"
+    logs.mkdir(exist_ok=True)
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    commands = [
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+         "--port", str(actions_port)],
+        [str(BIN / "rasa"), "run", "--port", str(rasa_port), "--enable-api",
+         "--credentials", str(credentials), "--endpoints", str(endpoints),
+         "--model", str(MODEL)],
+    ]  # fmt: skip
+    processes = []
+    for name, command in zip(("actions", "rasa"), commands, strict=True):
+        log = (logs / f"e2e-wechat-{name}.log").open("wb")
+        processes.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes)
+        _wait_until_up(f"http://127.0.0.1:{rasa_port}/webhooks/wechat/", processes)
+        yield {"url": f"http://127.0.0.1:{rasa_port}", "wechat": wechat, "api": api.api}
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        api.stop()
+
+
+def simulator(bot: dict[str, Any]) -> WeChatSimulator:
+    wechat = bot["wechat"]
+    return WeChatSimulator(
+        bot["url"] + "/webhooks/wechat/webhook",
+        wechat["token"],
+        wechat["app_id"],
+        encoding_aes_key=wechat["encoding_aes_key"],
+        account=wechat["account"],
+    )
+
+
+def tracker(bot: dict[str, Any], sender: str) -> dict[str, Any]:
+    url = f"{bot['url']}/conversations/{sender}/tracker"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        result: dict[str, Any] = json.loads(response.read())
+    return result
+
+
+@pytest.fixture(scope="module")
+def greetings() -> list[str]:
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    return [r["text"] for r in domain.responses["utter_greet"]]
+
+
+async def test_subscribe_is_greeted_passively(
+    bot: dict[str, Any], greetings: list[str]
+) -> None:
+    async with simulator(bot) as sim:
+        reply = await sim.send(sim.event("e2e-wx-sub", "subscribe", "qrscene_store_sh"))
+    assert reply.text in greetings
+    events = tracker(bot, "e2e-wx-sub")["events"]
+    user = [e for e in events if e["event"] == "user"]
+    assert user[0]["metadata"]["wechat"]["scene"] == "store_sh"
+
+
+async def test_a_question_is_answered(bot: dict[str, Any]) -> None:
+    async with simulator(bot) as sim:
+        reply = await sim.send(sim.text("e2e-wx-price", "X5 Pro多少钱"))
+    assert reply.status == 200
+    answer = reply.text or " ".join(bot["api"].texts_for("e2e-wx-price"))
+    assert "X5" in answer
+
+
+async def test_three_tries_at_once_make_one_user_event(bot: dict[str, Any]) -> None:
+    async with simulator(bot) as sim:
+        message = sim.text("e2e-wx-dup", "有什么优惠活动")
+        replies = await asyncio.gather(*(sim.post(message) for _ in range(3)))
+    assert {r.status for r in replies} == {200}
+    assert len({r.text for r in replies}) == 1
+    events = tracker(bot, "e2e-wx-dup")["events"]
+    assert len([e for e in events if e["event"] == "user"]) == 1
+
+
+async def test_unsubscribe_records_the_opt_out(bot: dict[str, Any]) -> None:
+    async with simulator(bot) as sim:
+        reply = await sim.send(sim.event("e2e-wx-bye", "unsubscribe"))
+        assert reply.body == "success"
+        for _ in range(100):
+            slots = tracker(bot, "e2e-wx-bye")["slots"]
+            if slots.get("marketing_opt_out"):
+                break
+            await asyncio.sleep(0.1)
+    assert slots["marketing_opt_out"] is True
+    assert bot["api"].texts_for("e2e-wx-bye") == []
