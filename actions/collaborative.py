@@ -126,6 +126,10 @@ class ItemKnn:
             similarity = np.where(mask, similarity, 0.0)
         self._similarity = sp.csr_matrix(similarity)
 
+    def item_similarity(self) -> Scores:
+        """The pruned cosine similarities (items x items, diagonal 0)."""
+        return np.asarray(self._similarity.todense(), dtype=np.float64)
+
     def scores(self, rows: Matrix) -> Scores:
         """Sum of the similarities of each candidate to the user's items."""
         return self.weighted_scores((rows > 0).astype(np.float64))
@@ -203,6 +207,19 @@ class FactorModel:
     def item_factors(self) -> Scores:
         """The learnt item vectors (items x factors)."""
         return np.asarray(self._model.item_factors, dtype=np.float64)
+
+    def item_similarity(self) -> Scores:
+        """Cosine similarity of the learnt item vectors (items x items, diagonal 0).
+
+        Scores any user, new ones included, as ``history @ similarity`` without
+        refitting: what the live recommender uses.
+        """
+        vectors = self.item_factors
+        norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        unit = vectors / norms
+        similarity = unit @ unit.T
+        np.fill_diagonal(similarity, 0.0)
+        return np.asarray(similarity, dtype=np.float64)
 
     def scores(self, rows: Matrix) -> Scores:
         """Dot products of the users' vectors with every item.

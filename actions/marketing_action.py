@@ -12,8 +12,9 @@ import functools
 import logging
 import threading
 from abc import ABC
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
@@ -21,11 +22,14 @@ from rasa_sdk import Tracker
 from actions.catalog import Catalog
 from actions.catalog_action import CatalogAction
 from actions.settings import Settings, load_settings
-from actions.store import MarketingStore
+from actions.store import IMPRESSION, MarketingStore, utc_now
+from actions.tracking import Shown, impressions
 
 logger = logging.getLogger(__name__)
 
 OPT_OUT_SLOT = "marketing_opt_out"
+# A follow-up this long after a recommendation still counts as its click.
+FOLLOWUP_WINDOW = timedelta(hours=24)
 T = TypeVar("T")
 StoreFactory = Callable[[], MarketingStore]
 
@@ -46,6 +50,15 @@ def default_store() -> MarketingStore:
         if url not in _stores:
             _stores[url] = MarketingStore.from_url(url)
         return _stores[url]
+
+
+def reset_defaults() -> None:
+    """Forgets the cached settings and stores (tests change the environment)."""
+    default_settings.cache_clear()
+    with _lock:
+        for store in _stores.values():
+            store.engine.dispose()
+        _stores.clear()
 
 
 class MarketingAction(CatalogAction, ABC):
@@ -88,6 +101,46 @@ class MarketingAction(CatalogAction, ABC):
                 self.name(),
             )
             return fallback
+
+    def now(self) -> datetime:
+        """The current time for logged events (UTC, naive)."""
+        return utc_now()
+
+    async def log_shown(
+        self,
+        tracker: Tracker,
+        shown: Sequence[Shown],
+        variant: str,
+        campaign: str | None = None,
+    ) -> None:
+        """Logs what was shown as impressions (a database error is only logged)."""
+        rows = impressions(tracker.sender_id, shown, variant, campaign, self.now())
+        await self.db(lambda s: s.log(rows), fallback=None)
+
+    async def track_followup(self, tracker: Tracker, item_id: str, event: str) -> None:
+        """Logs a click or purchase when the customer follows up on a recent showing.
+
+        A question about, or an order of, an item recommended within
+        ``FOLLOWUP_WINDOW`` counts against the latest impression of that item.
+        """
+        sender, since = tracker.sender_id, self.now() - FOLLOWUP_WINDOW
+
+        def record(store: MarketingStore) -> None:
+            history = store.history(sender, since)
+            shown = [
+                i for i in history if i.item_id == item_id and i.event == IMPRESSION
+            ]
+            if not shown:
+                return
+            latest = shown[-1]
+            if any(
+                i.tracking_id == latest.tracking_id and i.event == event
+                for i in history
+            ):
+                return  # one click (or purchase) per impression
+            store.log([replace(latest, event=event, created_at=self.now())])
+
+        await self.db(record, fallback=None)
 
     async def opted_out(self, tracker: Tracker) -> bool:
         """Whether the customer unsubscribed: the slot, else the store.
