@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import threading
 from abc import ABC
 from collections.abc import Callable, Sequence
@@ -19,15 +20,18 @@ from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 
-from actions.catalog import Catalog
+from actions.base import latest_text
+from actions.catalog import Catalog, Product
 from actions.catalog_action import CatalogAction
 from actions.settings import Settings, load_settings
-from actions.store import IMPRESSION, MarketingStore, utc_now
+from actions.store import IMPRESSION, Interaction, MarketingStore, utc_now
 from actions.tracking import Shown, impressions
 
 logger = logging.getLogger(__name__)
 
 OPT_OUT_SLOT = "marketing_opt_out"
+# The campaign the customer asked to join (set by action_list_campaigns).
+CAMPAIGN_SLOT = "campaign_id"
 # A follow-up this long after a recommendation still counts as its click.
 FOLLOWUP_WINDOW = timedelta(hours=24)
 T = TypeVar("T")
@@ -142,6 +146,30 @@ class MarketingAction(CatalogAction, ABC):
 
         await self.db(record, fallback=None)
 
+    async def recently_shown(self, tracker: Tracker) -> list[str]:
+        """Item ids of the latest recommendation, in the order shown."""
+        sender, since = tracker.sender_id, self.now() - FOLLOWUP_WINDOW
+        nothing: list[Interaction] = []
+        history = await self.db(lambda s: s.history(sender, since), fallback=nothing)
+        shown = [i for i in history if i.event == IMPRESSION]
+        if not shown:
+            return []
+        # One recommendation is logged in one go, with one timestamp.
+        return [i.item_id for i in shown if i.created_at == shown[-1].created_at]
+
+    async def product_followed_up(self, tracker: Tracker) -> Product | None:
+        """The product in focus, or the n-th of the latest list ("买第一款")."""
+        product = self.product_in_focus(tracker)
+        if product is not None:
+            return product
+        position = ordinal(latest_text(tracker))
+        if position is None:
+            return None
+        shown = await self.recently_shown(tracker)
+        if not 0 < position <= len(shown):
+            return None
+        return self.catalog.product(shown[position - 1])
+
     async def opted_out(self, tracker: Tracker) -> bool:
         """Whether the customer unsubscribed: the slot, else the store.
 
@@ -152,6 +180,19 @@ class MarketingAction(CatalogAction, ABC):
             return True
         sender = tracker.sender_id
         return await self.db(lambda s: s.is_opted_out(sender), fallback=True)
+
+
+_ORDINAL = re.compile(r"第\s*([一二三四五六七八1-8])\s*(?:款|个|台|种|件|部|只|副)")
+_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八", 1)}
+
+
+def ordinal(text: str) -> int | None:
+    """The list position in "就要第一款" / "第2个" (1-based), if any."""
+    match = _ORDINAL.search(text)
+    if match is None:
+        return None
+    token = match.group(1)
+    return int(token) if token.isdigit() else _NUMERALS[token]
 
 
 def sentiment_of(tracker: Tracker) -> str | None:

@@ -17,6 +17,7 @@ which win. Every default lives in :class:`Settings`.
 | ``openai_api_key`` | ``AURORA_OPENAI_API_KEY`` | unset |
 | ``max_new_tokens`` | ``AURORA_GENERATOR_MAX_NEW_TOKENS`` | ``120`` |
 | ``tracking_base_url`` | ``AURORA_TRACKING_BASE_URL`` | unset: links carry ``?trk=`` |
+| ``tracking_token`` | ``AURORA_TRACKING_TOKEN`` | unset: order callback off |
 | ``cf_min_interactions`` | ``AURORA_CF_MIN_INTERACTIONS`` | ``50`` |
 """
 
@@ -69,6 +70,8 @@ class Settings:
     max_new_tokens: int = 120
     # Base of tracked links (`{base}/t/{tracking_id}`); None: product URL + ?trk=.
     tracking_base_url: str | None = None
+    # Bearer token the shop's order callback must send to the click server.
+    tracking_token: str | None = None
     # Interactions logged before the collaborative signal joins the ranking.
     cf_min_interactions: int = 50
 
