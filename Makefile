@@ -28,7 +28,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: help setup assets train run shell actions test lint typecheck unit validate \
-        rasa-test e2e clean
+        rasa-test e2e bench-rec report clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -108,6 +108,14 @@ rasa-test: train ## rasa test: held-out NLU file and test stories; any story err
 
 e2e: train ## The trained bot over HTTP: REST channel and action server
 	$(BIN)/pytest -m e2e
+
+# --- marketing ---------------------------------------------------------------------
+
+bench-rec: setup ## Recommenders on MovieLens 100k: HR@10 and NDCG@10 (BENCHMARKS.md)
+	$(BIN)/python -m benchmarks.recsys_bench
+
+report: setup ## Click-through and conversion per campaign and variant, plus a PNG chart
+	$(BIN)/python -m benchmarks.marketing_report
 
 clean: ## Remove trained models, results and caches (keeps .venv)
 	rm -rf models $(RESULTS) $(RUNTIME) .pytest_cache .mypy_cache .ruff_cache

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 Matrix: TypeAlias = Any
 Scores = npt.NDArray[np.float64]
 
-# Factor models' defaults, chosen on MovieLens-100k validation (BENCHMARKS.md).
+# Factor models' settings: common defaults, not tuned (see BENCHMARKS.md).
 ALS_FACTORS = 64
 ALS_REGULARIZATION = 0.05
 ALS_ITERATIONS = 15
