@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 import threading
+import time
 from abc import ABC
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -37,8 +38,16 @@ FOLLOWUP_WINDOW = timedelta(hours=24)
 T = TypeVar("T")
 StoreFactory = Callable[[], MarketingStore]
 
+# After a failed connection, turns skip the database for this long.
+RETRY_AFTER_S = 30.0
+
 _lock = threading.Lock()
 _stores: dict[str, MarketingStore] = {}
+_failures: dict[str, float] = {}
+
+
+class StoreUnavailable(RuntimeError):
+    """The marketing database failed recently; not retried yet."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -48,11 +57,29 @@ def default_settings() -> Settings:
 
 
 def default_store() -> MarketingStore:
-    """The store at the configured URL; a failed connection is retried next time."""
+    """The store at the configured URL.
+
+    A failed connection is retried, but not within ``RETRY_AFTER_S`` of the last
+    failure: while the database is down, turns fail fast instead of each waiting
+    for a connection timeout.
+
+    Raises:
+        StoreUnavailable: The database failed moments ago.
+        sqlalchemy.exc.SQLAlchemyError: It cannot be reached now.
+    """
     url = default_settings().database_url
     with _lock:
-        if url not in _stores:
+        if url in _stores:
+            return _stores[url]
+        failed_at = _failures.get(url)
+        if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_S:
+            raise StoreUnavailable(f"marketing store {url!r} failed moments ago")
+        try:
             _stores[url] = MarketingStore.from_url(url)
+        except Exception:
+            _failures[url] = time.monotonic()
+            raise
+        _failures.pop(url, None)
         return _stores[url]
 
 
@@ -63,6 +90,7 @@ def reset_defaults() -> None:
         for store in _stores.values():
             store.engine.dispose()
         _stores.clear()
+        _failures.clear()
 
 
 class MarketingAction(CatalogAction, ABC):

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 logger = logging.getLogger(__name__)
 
 IMPRESSION, CLICK, PURCHASE = "impression", "click", "purchase"
+CONNECT_TIMEOUT_S = 3
 EVENTS = (IMPRESSION, CLICK, PURCHASE)
 Clock = Callable[[], datetime]
 
@@ -147,7 +148,13 @@ class MarketingStore:
         database = parsed.database
         if parsed.get_backend_name() == "sqlite" and database not in (None, ":memory:"):
             Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, pool_pre_ping=True)
+        connect_args: dict[str, object] = {}
+        if parsed.get_backend_name() == "postgresql":
+            # An unreachable server must cost seconds, not the TCP timeout.
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+        engine = create_engine(
+            url, future=True, pool_pre_ping=True, connect_args=connect_args
+        )
         store = cls(engine, schema=schema, clock=clock)
         store.create_tables()
         return store

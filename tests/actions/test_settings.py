@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import exc as sa_exc
 
 from actions.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
 
@@ -51,3 +52,19 @@ def test_unusable_values_name_the_setting(env: dict[str, str], tmp_path: Path) -
 
 def test_the_repository_endpoints_file_is_readable() -> None:
     assert load_settings({}).generator in ("template", "transformers", "openai")
+
+
+def test_a_failed_store_is_not_retried_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from actions.marketing_action import StoreUnavailable, default_store, reset_defaults
+
+    monkeypatch.setenv("AURORA_DATABASE_URL", "postgresql://postgres@127.0.0.1:9/x")
+    reset_defaults()
+    with pytest.raises(sa_exc.OperationalError):
+        default_store()
+    with pytest.raises(StoreUnavailable):
+        default_store()
+    monkeypatch.setenv("AURORA_DATABASE_URL", f"sqlite:///{tmp_path / 'ok.db'}")
+    reset_defaults()
+    assert default_store() is default_store()

@@ -117,3 +117,12 @@ def test_leads_keep_consent_and_score(store: MarketingStore) -> None:
     lead = Lead("u1", "王先生", "13812345678", True, False, 0.7, "camp-a")
     store.add_lead(lead)
     assert store.leads("u1") == [lead]
+
+
+def test_unreachable_postgresql_fails_fast() -> None:
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(sa.exc.OperationalError):
+        MarketingStore.from_url("postgresql://postgres@127.0.0.1:9/nothing")
+    assert time.monotonic() - start < 10
