@@ -149,30 +149,36 @@ class MarketingAction(CatalogAction, ABC):
         rows = impressions(tracker.sender_id, shown, variant, campaign, self.now())
         await self.db(lambda s: s.log(rows), fallback=None)
 
-    async def track_followup(self, tracker: Tracker, item_id: str, event: str) -> None:
+    async def track_followup(
+        self, tracker: Tracker, item_id: str, event: str
+    ) -> str | None:
         """Logs a click or purchase when the customer follows up on a recent showing.
 
         A question about, or an order of, an item recommended within
-        ``FOLLOWUP_WINDOW`` counts against the latest impression of that item.
+        ``FOLLOWUP_WINDOW`` counts against the latest impression of that item,
+        once per impression.
+
+        Returns:
+            The tracking id of that impression, or ``None`` when there is none.
         """
         sender, since = tracker.sender_id, self.now() - FOLLOWUP_WINDOW
 
-        def record(store: MarketingStore) -> None:
+        def record(store: MarketingStore) -> str | None:
             history = store.history(sender, since)
             shown = [
                 i for i in history if i.item_id == item_id and i.event == IMPRESSION
             ]
             if not shown:
-                return
+                return None
             latest = shown[-1]
-            if any(
+            if not any(
                 i.tracking_id == latest.tracking_id and i.event == event
                 for i in history
             ):
-                return  # one click (or purchase) per impression
-            store.log([replace(latest, event=event, created_at=self.now())])
+                store.log([replace(latest, event=event, created_at=self.now())])
+            return latest.tracking_id
 
-        await self.db(record, fallback=None)
+        return await self.db(record, fallback=None)
 
     async def recently_shown(self, tracker: Tracker) -> list[str]:
         """Item ids of the latest recommendation, in the order shown."""

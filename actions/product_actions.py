@@ -11,9 +11,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.budget import format_price
 from actions.catalog import CATEGORIES, Product
-from actions.marketing_action import MarketingAction
+from actions.marketing_action import MarketingAction, default_settings
 from actions.replies import price_text, product_card, product_line
 from actions.store import CLICK, PURCHASE
+from actions.tracking import tracked_url
 
 # How many products a category overview lists.
 CATEGORY_LIST_LENGTH = 5
@@ -129,8 +130,12 @@ class ActionPurchaseGuide(MarketingAction):
         if product is None:
             dispatcher.utter_message(text=PURCHASE_GUIDE)
             return []
+        link = product.url
         if product.stock > 0:
-            await self.track_followup(tracker, product.id, PURCHASE)
+            tracking_id = await self.track_followup(tracker, product.id, PURCHASE)
+            if tracking_id is not None:
+                base = default_settings().tracking_base_url
+                link = tracked_url(product.url, tracking_id, base)
         if product.stock <= 0:
             dispatcher.utter_message(
                 text=(
@@ -142,7 +147,7 @@ class ActionPurchaseGuide(MarketingAction):
             dispatcher.utter_message(
                 text=(
                     f"{product.name} {price_text(product)}，"
-                    f"点这里直接下单👉 {product.url}\n{PURCHASE_GUIDE}"
+                    f"点这里直接下单👉 {link}\n{PURCHASE_GUIDE}"
                 )
             )
         return _focus_events(product)

@@ -37,7 +37,7 @@ from actions.marketing_action import (
 )
 from actions.recommender import Query, matched_tags
 from actions.replies import product_line
-from actions.service_recovery import recovery_reply
+from actions.service_recovery import coupon_offered, recovery_reply
 from actions.store import CLICK, IMPRESSION, PURCHASE, Interaction
 from actions.tracking import show
 from actions.wechat_news import news_payload
@@ -129,7 +129,13 @@ class ActionRecommendProducts(MarketingAction):
             profile = replace(profile, promoted=self._promoted())
         result = (await self.recommender()).recommend(query, profile)
         if result.recovery:
-            dispatcher.utter_message(text=recovery_reply(self.catalog))
+            said = (
+                str(e.get("text") or "")
+                for e in tracker.events
+                if e.get("event") == "bot"
+            )
+            offered = coupon_offered(said, self.catalog)
+            dispatcher.utter_message(text=recovery_reply(self.catalog, offered))
             return []
         if category is None:
             await self._popular(dispatcher, tracker, result)

@@ -6,10 +6,13 @@ staff change it without code. Pure; no Rasa imports.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from actions.catalog import Catalog
 
 POLICY = "service_recovery"
 DEFAULT_OFFER = "为表歉意，小极会为您申请一张补偿优惠券，客服核实后发放到您的账户。"
+COUPON_ALREADY_OFFERED = "补偿券已经为您申请，客服核实后会发放到您的账户。"
 HUMAN_OFFER = "如果需要，回复“人工”，马上为您转接人工客服专人处理。"
 
 
@@ -20,8 +23,19 @@ def recovery_offer(catalog: Catalog) -> str:
     return text if isinstance(text, str) and text.strip() else DEFAULT_OFFER
 
 
-def recovery_reply(catalog: Catalog) -> str:
-    """The whole recovery message: apology, coupon, human agent."""
-    return "\n".join(
-        ("非常抱歉让您有不好的体验😔", recovery_offer(catalog), HUMAN_OFFER)
-    )
+def recovery_reply(catalog: Catalog, coupon_offered: bool = False) -> str:
+    """The whole recovery message: apology, coupon (once), human agent.
+
+    Args:
+        catalog: Holds the recovery policy.
+        coupon_offered: The coupon was offered earlier in this conversation; it
+            is not offered twice.
+    """
+    offer = COUPON_ALREADY_OFFERED if coupon_offered else recovery_offer(catalog)
+    return "\n".join(("非常抱歉让您有不好的体验😔", offer, HUMAN_OFFER))
+
+
+def coupon_offered(bot_texts: Iterable[str], catalog: Catalog) -> bool:
+    """Whether the recovery coupon is among the bot's earlier messages."""
+    offer = recovery_offer(catalog)
+    return any(offer in text for text in bot_texts)

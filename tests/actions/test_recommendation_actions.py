@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -10,6 +11,7 @@ from actions.recommendation_actions import (
     UNCLEAR_BUDGET,
     ActionRecommendProducts,
 )
+from actions.service_recovery import COUPON_ALREADY_OFFERED, recovery_offer
 from actions.store import IMPRESSION, PURCHASE, MarketingStore
 from tests.actions.conftest import (
     TODAY,
@@ -183,3 +185,18 @@ async def test_a_database_outage_still_gets_a_recommendation(
     action = ActionRecommendProducts(catalog, lambda: TODAY, store=broken_store)
     await action.run(dispatcher, tracker, {})
     assert listed_products(texts(dispatcher)[0], catalog)
+
+
+async def test_the_recovery_coupon_is_not_offered_twice(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    earlier = make_tracker(
+        "推荐手机", "x", [("product_category", "手机")], slots={"sentiment": "negative"}
+    )
+    offer = recovery_offer(catalog)
+    tracker = Tracker.from_dict(
+        {**earlier.current_state(), "events": [{"event": "bot", "text": offer}]}
+    )
+    await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    [text] = texts(dispatcher)
+    assert offer not in text and COUPON_ALREADY_OFFERED in text
