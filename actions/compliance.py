@@ -36,6 +36,7 @@ _BANNED = re.compile(
     r"全网|全国领先|遥遥领先"
 )
 _SPACES = re.compile(r"[ \t]{2,}")
+_THINKING = re.compile(r"<think>.*?(?:</think>|$)", flags=re.DOTALL)
 _REPEATED_PUNCTUATION = re.compile(r"([，。！？、,.!?])\1+")
 _EMPTY_LEADING = re.compile(r"^[，。！？、,.!?\s]+", flags=re.MULTILINE)
 
@@ -77,6 +78,8 @@ def strip_echo(
             repeated whole, such as the facts block).
         instructions: Lines of the prompt that must never reach a customer.
     """
+    # Reasoning models (Qwen3, DeepSeek-R1) may prefix their thoughts.
+    text = _THINKING.sub("", text)
     for prompt in sorted(prompts, key=len, reverse=True):
         if prompt and prompt in text:
             text = text.replace(prompt, "")

@@ -60,13 +60,19 @@ class TransformersGenerator:
                 self._loaded = self._load()
             return self._loaded
 
+    def resolved_device(self) -> str:
+        """``cuda`` or ``cpu``: ``auto`` takes the GPU when torch sees one."""
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
     def _load(self) -> tuple[Any, Any, str]:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        device = self.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = self.resolved_device()
         try:
             tokenizer = AutoTokenizer.from_pretrained(  # type: ignore[no-untyped-call]
                 self.model_dir, local_files_only=True

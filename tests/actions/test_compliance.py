@@ -44,3 +44,9 @@ def test_prompt_and_instructions_are_never_echoed() -> None:
     prompt = "要求：写一段文案。\n商品：X5\n文案："
     output = f"{prompt}X5 轻薄好拍，欢迎了解。\n要求：写一段文案。"
     assert clean(output, [prompt], ["要求：写一段文案。"]) == "X5 轻薄好拍，欢迎了解。"
+
+
+def test_a_reasoning_models_thoughts_are_dropped() -> None:
+    raw = "<think>用户要文案，我想想……</think>极光耳机第二件半价，欢迎选购。"
+    assert clean(raw) == "极光耳机第二件半价，欢迎选购。"
+    assert clean("<think>没想完") == ""

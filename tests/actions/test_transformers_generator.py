@@ -58,3 +58,16 @@ async def test_missing_model_folder_is_a_generator_error(tmp_path: Path) -> None
         await backend.generate(REQUEST)
     guard = GuardedGenerator(backend, TemplateGenerator(), timeout_s=30)
     assert (await guard.generate(REQUEST)).variant == "template"
+
+
+def test_auto_device_takes_the_gpu_when_torch_sees_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import torch
+
+    backend = TransformersGenerator(tmp_path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert backend.resolved_device() == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert backend.resolved_device() == "cpu"
+    assert TransformersGenerator(tmp_path, device="cuda").resolved_device() == "cuda"
