@@ -152,6 +152,8 @@ class FactorModel:
         factors: Latent dimensions.
         iterations: Training epochs.
         seed: Random seed, for repeatable runs.
+        regularization: ALS's L2 weight.
+        learning_rate: BPR's SGD step.
     """
 
     def __init__(
@@ -160,6 +162,8 @@ class FactorModel:
         factors: int | None = None,
         iterations: int | None = None,
         seed: int = SEED,
+        regularization: float = ALS_REGULARIZATION,
+        learning_rate: float = BPR_LEARNING_RATE,
     ) -> None:
         if kind not in ("als", "bpr"):
             raise ValueError(f"kind must be 'als' or 'bpr', got {kind!r}")
@@ -168,6 +172,8 @@ class FactorModel:
         default_iterations = ALS_ITERATIONS if kind == "als" else BPR_ITERATIONS
         self.iterations = iterations or default_iterations
         self.seed = seed
+        self.regularization = regularization
+        self.learning_rate = learning_rate
         self._model: Any = None
 
     def fit(self, matrix: Matrix) -> None:
@@ -188,7 +194,7 @@ class FactorModel:
 
             return AlternatingLeastSquares(
                 factors=self.factors,
-                regularization=ALS_REGULARIZATION,
+                regularization=self.regularization,
                 iterations=self.iterations,
                 random_state=self.seed,
             )
@@ -197,7 +203,7 @@ class FactorModel:
         # One thread: BPR's parallel SGD is not repeatable otherwise.
         return BayesianPersonalizedRanking(
             factors=self.factors,
-            learning_rate=BPR_LEARNING_RATE,
+            learning_rate=self.learning_rate,
             iterations=self.iterations,
             random_state=self.seed,
             num_threads=1,
