@@ -8,6 +8,7 @@ whose links carry tracking ids; every pick is logged as an impression.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -98,8 +99,12 @@ class ActionRecommendProducts(MarketingAction):
             feedback = await self.db(lambda s: s.feedback(), fallback=nothing)
             triples = [(i.user_id, i.item_id, i.event) for i in feedback]
             minimum = default_settings().cf_min_interactions
-            built = HybridRecommender(
-                self.catalog.products, triples, min_interactions=minimum
+            # Fitting ALS is CPU work: keep it off the event loop.
+            built = await asyncio.to_thread(
+                HybridRecommender,
+                self.catalog.products,
+                triples,
+                min_interactions=minimum,
             )
             self._built = (time.monotonic(), built)
         return self._built[1]
