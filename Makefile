@@ -31,7 +31,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: help setup assets backbone train run shell actions test lint typecheck unit validate \
-        rasa-test sentiment-report bench-nlu e2e clean wechat-sim bench-webhook
+        rasa-test sentiment-report bench-nlu e2e clean wechat-sim bench-webhook bench-rec report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -138,6 +138,14 @@ e2e: train ## The trained bot over HTTP: REST channel and action server
 
 bench-webhook: setup ## WeChat webhook benchmark; MODEL=models/x.tar.gz adds the end-to-end part
 	$(BIN)/python -m benchmarks.webhook_bench $(if $(MODEL),--model $(MODEL))
+
+# --- marketing ---------------------------------------------------------------------
+
+bench-rec: setup ## Recommenders on MovieLens 100k: HR@10 and NDCG@10 (BENCHMARKS.md)
+	$(BIN)/python -m benchmarks.recsys_bench
+
+report: setup ## Click-through and conversion per campaign and variant, plus a PNG chart
+	$(BIN)/python -m benchmarks.marketing_report
 
 clean: ## Remove trained models, results and caches (keeps .venv)
 	rm -rf models $(RESULTS) $(RUNTIME) .pytest_cache .mypy_cache .ruff_cache

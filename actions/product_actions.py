@@ -11,8 +11,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.budget import format_price
 from actions.catalog import CATEGORIES, Product
-from actions.catalog_action import CatalogAction
+from actions.marketing_action import MarketingAction, default_settings
 from actions.replies import price_text, product_card, product_line
+from actions.store import CLICK, PURCHASE
+from actions.tracking import tracked_url
 
 # How many products a category overview lists.
 CATEGORY_LIST_LENGTH = 5
@@ -36,7 +38,7 @@ def _focus_events(product: Product) -> list[dict[str, Any]]:
     ]
 
 
-class ActionProductInfo(CatalogAction):
+class ActionProductInfo(MarketingAction):
     """Describes the product asked about, or lists a category."""
 
     def name(self) -> str:
@@ -47,8 +49,9 @@ class ActionProductInfo(CatalogAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         """Sends a product card, a category overview, or asks which product."""
-        product = self.product_in_focus(tracker)
+        product = await self.product_followed_up(tracker)
         if product is not None:
+            await self.track_followup(tracker, product.id, CLICK)
             promotions = self.catalog.promotions_for(product, self.today())
             dispatcher.utter_message(text=product_card(product, promotions))
             return _focus_events(product)
@@ -67,7 +70,7 @@ class ActionProductInfo(CatalogAction):
         return []
 
 
-class ActionPriceInfo(CatalogAction):
+class ActionPriceInfo(MarketingAction):
     """Quotes the price of a product (with live offers) or a category's range."""
 
     def name(self) -> str:
@@ -78,8 +81,9 @@ class ActionPriceInfo(CatalogAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         """Sends the price, a category price range, or asks which product."""
-        product = self.product_in_focus(tracker)
+        product = await self.product_followed_up(tracker)
         if product is not None:
+            await self.track_followup(tracker, product.id, CLICK)
             lines = [f"{product.name} 现价 {price_text(product)}"]
             lines += [
                 f"🎁 {p.title}"
@@ -107,7 +111,7 @@ class ActionPriceInfo(CatalogAction):
         return []
 
 
-class ActionPurchaseGuide(CatalogAction):
+class ActionPurchaseGuide(MarketingAction):
     """Tells how to buy, with a direct link when the product is known."""
 
     def name(self) -> str:
@@ -117,11 +121,21 @@ class ActionPurchaseGuide(CatalogAction):
     async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        """Sends the purchase link for the product in focus, or the general guide."""
-        product = self.product_in_focus(tracker)
+        """Sends the purchase link for the product in focus, or the general guide.
+
+        Asking to buy a recommended item counts as its conversion (the shop's
+        order callback can log real orders through ``actions.click_server``).
+        """
+        product = await self.product_followed_up(tracker)
         if product is None:
             dispatcher.utter_message(text=PURCHASE_GUIDE)
             return []
+        link = product.url
+        if product.stock > 0:
+            tracking_id = await self.track_followup(tracker, product.id, PURCHASE)
+            if tracking_id is not None:
+                base = default_settings().tracking_base_url
+                link = tracked_url(product.url, tracking_id, base)
         if product.stock <= 0:
             dispatcher.utter_message(
                 text=(
@@ -133,7 +147,7 @@ class ActionPurchaseGuide(CatalogAction):
             dispatcher.utter_message(
                 text=(
                     f"{product.name} {price_text(product)}，"
-                    f"点这里直接下单👉 {product.url}\n{PURCHASE_GUIDE}"
+                    f"点这里直接下单👉 {link}\n{PURCHASE_GUIDE}"
                 )
             )
         return _focus_events(product)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.catalog import Promotion
+from actions.base import latest_text
+from actions.catalog import Campaign, Promotion
 from actions.catalog_action import CatalogAction
+from actions.marketing_action import CAMPAIGN_SLOT, MarketingAction
 from actions.replies import campaign_line, promotion_line
 
 NO_PROMOTION = "目前暂时没有进行中的优惠活动😥 关注公众号，新活动上线第一时间通知您！"
@@ -57,8 +60,28 @@ class ActionListPromotions(CatalogAction):
         return []
 
 
-class ActionListCampaigns(CatalogAction):
-    """Lists the campaigns a customer can sign up for today."""
+def chosen_campaign(campaigns: list[Campaign], text: str) -> Campaign | None:
+    """The campaign named in ``text``, else the first that needs a sign-up."""
+    folded = text.casefold()
+    named = [c for c in campaigns if c.title.casefold() in folded]
+    named = named or [
+        c for c in campaigns if any(w in folded for w in _keywords(c.title))
+    ]
+    candidates = named or [c for c in campaigns if c.requires_contact]
+    return candidates[0] if candidates else None
+
+
+def _keywords(title: str) -> list[str]:
+    # Four-character slices of a title ("体验官招", "预约抽奖") as loose matches.
+    return [title[i : i + 4].casefold() for i in range(max(len(title) - 3, 0))]
+
+
+class ActionListCampaigns(MarketingAction):
+    """Lists the campaigns open today and picks the one to sign up for.
+
+    The chosen campaign goes into ``campaign_id``; the lead form registers it
+    (once per customer). A customer already registered is told so.
+    """
 
     def name(self) -> str:
         """Action name used in the domain."""
@@ -73,5 +96,13 @@ class ActionListCampaigns(CatalogAction):
             dispatcher.utter_message(text=NO_CAMPAIGN)
             return []
         lines = ["这些活动正在报名中✨", *(campaign_line(c) for c in open_campaigns)]
+        chosen = chosen_campaign(open_campaigns, latest_text(tracker))
+        sender = tracker.sender_id
+        none: set[str] = set()
+        joined = await self.db(lambda s: s.campaigns_of(sender), fallback=none)
+        if chosen is not None and chosen.id in joined:
+            lines.append(f"您已经报名了「{chosen.title}」，无需重复报名😊")
+        elif chosen is not None:
+            lines.append(f"可以为您报名「{chosen.title}」～")
         dispatcher.utter_message(text="\n".join(lines))
-        return []
+        return [SlotSet(CAMPAIGN_SLOT, chosen.id if chosen else None)]

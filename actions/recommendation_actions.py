@@ -1,7 +1,18 @@
-"""Product recommendations in the chat."""
+"""Product recommendations in the chat, over :mod:`actions.hybrid_recommender`.
+
+The action reads what the customer asked (category, budget, free text), what
+the store knows about them (history, opt-out) and their mood, asks for what is
+missing, and sends the top picks as a numbered list plus a WeChat 图文 payload
+whose links carry tracking ids; every pick is logged as an impression.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -10,66 +21,197 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import latest_text
-from actions.budget import format_price
-from actions.catalog import CATEGORIES
-from actions.catalog_action import CatalogAction
-from actions.recommender import Query, closest_over_budget, matched_tags, recommend
+from actions.budget import format_price, parse_budget
+from actions.catalog import CATEGORIES, Catalog, Product
+from actions.hybrid_recommender import (
+    CONTENT_STRATEGY,
+    HybridRecommender,
+    Profile,
+    Recommendation,
+    Recommender,
+)
+from actions.marketing_action import (
+    MarketingAction,
+    StoreFactory,
+    default_settings,
+    sentiment_of,
+)
+from actions.recommender import Query, matched_tags
 from actions.replies import product_line
+from actions.service_recovery import coupon_offered, recovery_reply
+from actions.store import CLICK, IMPRESSION, PURCHASE, Interaction
+from actions.tracking import show
+from actions.wechat_news import news_payload
+
+# The collaborative model is rebuilt from the store at most this often.
+RECOMMENDER_TTL_S = 300.0
+ASK_BUDGET = "告诉小极预算（比如“3000以内”“2k左右”），可以挑得更准～"
+UNCLEAR_BUDGET = "预算没太看明白🤔 可以说个具体金额，比如“两千以内”或“5000元”。"
 
 
-class ActionRecommendProducts(CatalogAction):
-    """Recommends in-stock products by category, budget and stated needs."""
+def _profile(
+    history: list[Interaction], opted_out: bool, sentiment: str | None
+) -> Profile:
+    def items(event: str) -> tuple[str, ...]:
+        return tuple(i.item_id for i in history if i.event == event)
+
+    return Profile(
+        clicked=items(CLICK),
+        purchased=items(PURCHASE),
+        shown=items(IMPRESSION),
+        opted_out=opted_out,
+        sentiment=sentiment,
+    )
+
+
+class ActionRecommendProducts(MarketingAction):
+    """Recommends in-stock products by need, history, popularity and mood.
+
+    Args:
+        catalog: The catalog.
+        today: The clock for live promotions.
+        store: Makes the marketing store.
+        recommender: A fixed recommender (default: the hybrid one, rebuilt from
+            the store's feedback every ``RECOMMENDER_TTL_S`` seconds).
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        today: Callable[[], date] = date.today,
+        store: StoreFactory | None = None,
+        recommender: Recommender | None = None,
+    ) -> None:
+        super().__init__(catalog, today, store)
+        self._recommender = recommender
+        self._built: tuple[float, Recommender] | None = None
 
     def name(self) -> str:
         """Action name used in the domain."""
         return "action_recommend_products"
 
+    async def recommender(self) -> Recommender:
+        """The injected recommender, else the hybrid one over fresh feedback."""
+        if self._recommender is not None:
+            return self._recommender
+        if self._built is None or time.monotonic() - self._built[0] > RECOMMENDER_TTL_S:
+            nothing: list[Interaction] = []
+            feedback = await self.db(lambda s: s.feedback(), fallback=nothing)
+            triples = [(i.user_id, i.item_id, i.event) for i in feedback]
+            minimum = default_settings().cf_min_interactions
+            # Fitting ALS is CPU work: keep it off the event loop.
+            built = await asyncio.to_thread(
+                HybridRecommender,
+                self.catalog.products,
+                triples,
+                min_interactions=minimum,
+            )
+            self._built = (time.monotonic(), built)
+        return self._built[1]
+
+    def _budget_unclear(self, tracker: Tracker, budget: float | None) -> bool:
+        # A budget entity this turn that does not read as money: ask again.
+        values = [str(v) for v in tracker.get_latest_entity_values("budget")]
+        return (
+            budget is None
+            and bool(values)
+            and all(parse_budget(v) is None for v in values)
+        )
+
     async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        """Sends the top picks, an honest relaxed suggestion, or asks the category."""
+        """Sends picks, recovery, an honest relaxed suggestion, or asks the category."""
         category = self.category_in_focus(tracker)
         budget = self.budget_in_focus(tracker)
         query = Query(category=category, budget=budget, text=latest_text(tracker))
-        picks = recommend(self.catalog.products, query)
+        opted_out = await self.opted_out(tracker)
+        sender = tracker.sender_id
+        nothing: list[Interaction] = []
+        history = await self.db(lambda s: s.history(sender), fallback=nothing)
+        profile = _profile(history, opted_out, sentiment_of(tracker))
+        if not opted_out:
+            profile = replace(profile, promoted=self._promoted())
+        result = (await self.recommender()).recommend(query, profile)
+        if result.recovery:
+            said = (
+                str(e.get("text") or "")
+                for e in tracker.events
+                if e.get("event") == "bot"
+            )
+            offered = coupon_offered(said, self.catalog)
+            dispatcher.utter_message(text=recovery_reply(self.catalog, offered))
+            return []
         if category is None:
-            lines = [
-                "人气好物先看看👇",
-                *(product_line(p, i) for i, p in enumerate(picks, 1)),
-            ]
-            lines.append("想看哪一类？直接告诉小极，比如“3000以内的手机”。")
-            buttons = [
-                {
-                    "title": c,
-                    "payload": f'/request_recommendation{{"product_category": "{c}"}}',
-                }
-                for c in CATEGORIES
-            ]
-            dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+            await self._popular(dispatcher, tracker, result)
             return []
         events: list[dict[str, Any]] = [SlotSet("product_category", category)]
-        if not picks:
-            fallback = closest_over_budget(self.catalog.products, query)
-            if fallback is None:
-                dispatcher.utter_message(
-                    text=f"抱歉，{category}暂时都缺货了😥 可以留个电话，到货通知您。"
-                )
-            else:
-                dispatcher.utter_message(
-                    text=(
-                        f"{format_price(budget or 0)}以内暂时没有合适的{category}😥 "
-                        f"最接近的是：\n{product_line(fallback)}\n要看看吗？"
-                    )
-                )
+        if not result.products:
+            dispatcher.utter_message(
+                text=f"抱歉，{category}暂时都缺货了😥 可以留个电话，到货通知您。"
+            )
+            return events
+        if result.relaxed:
+            fallback = result.products[0]
+            text = (
+                f"{format_price(budget or 0)}以内暂时没有合适的{category}😥 "
+                f"最接近的是：\n{product_line(fallback)}\n要看看吗？"
+            )
+            await self._send(dispatcher, tracker, [fallback], result.strategy, text)
             return events
         budget_note = f"{format_price(budget)}以内" if budget else ""
         lines = [f"为您挑了{budget_note}这几款{category}👇"]
-        for index, product in enumerate(picks, 1):
+        for index, product in enumerate(result.products, 1):
             line = product_line(product, index)
             needs = matched_tags(product, query.text)
             if needs:
                 line += f"（适合{'、'.join(needs)}）"
             lines.append(line)
         lines.append("回复序号或型号了解详情，或者说“买第一款”～")
-        dispatcher.utter_message(text="\n".join(lines))
+        if self._budget_unclear(tracker, budget):
+            lines.append(UNCLEAR_BUDGET)
+        elif budget is None:
+            lines.append(ASK_BUDGET)
+        picks = list(result.products)
+        await self._send(dispatcher, tracker, picks, result.strategy, "\n".join(lines))
         return events
+
+    def _promoted(self) -> frozenset[str]:
+        live = self.catalog.live_promotions(self.today())
+        return frozenset(
+            p.id for p in self.catalog.products if any(x.applies_to(p) for x in live)
+        )
+
+    async def _popular(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, result: Recommendation
+    ) -> None:
+        lines = [
+            "人气好物先看看👇",
+            *(product_line(p, i) for i, p in enumerate(result.products, 1)),
+            "想看哪一类？直接告诉小极，比如“3000以内的手机”。",
+        ]
+        buttons = [
+            {
+                "title": c,
+                "payload": f'/request_recommendation{{"product_category": "{c}"}}',
+            }
+            for c in CATEGORIES
+        ]
+        base = default_settings().tracking_base_url
+        shown = show([(p.id, p.url) for p in result.products], base)
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        await self.log_shown(tracker, shown, result.strategy or CONTENT_STRATEGY)
+
+    async def _send(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        products: list[Product],
+        variant: str,
+        text: str,
+    ) -> None:
+        base = default_settings().tracking_base_url
+        shown = show([(p.id, p.url) for p in products], base)
+        payload = news_payload(products, [s.url for s in shown])
+        dispatcher.utter_message(text=text, json_message=payload)
+        await self.log_shown(tracker, shown, variant)

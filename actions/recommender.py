@@ -1,8 +1,10 @@
-"""Content and popularity ranking of catalog products (pure, no Rasa imports).
+"""The recommendation query, its business rules and a plain content ranking.
 
-The first recommender: hard business rules (in stock, within budget, category)
-then a score from rating, sales and the customer's stated needs (product tags
-named in the message). History-based signals come with the hybrid recommender.
+Pure, no Rasa imports. :class:`Query`, :func:`eligible` (in stock, within budget,
+in the category) and :func:`matched_tags` are shared with the live recommender
+(:mod:`actions.hybrid_recommender`), which adds history, free-text similarity,
+promotions, mood and collaborative signals on top; :func:`recommend` is the
+plain rating-sales-needs ranking kept as a simple, dependency-free reference.
 """
 
 from __future__ import annotations

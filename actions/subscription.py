@@ -1,4 +1,9 @@
-"""Marketing opt-out: once a customer unsubscribes, promotional actions stay quiet."""
+"""Marketing opt-out: once a customer unsubscribes, promotional actions stay quiet.
+
+The opt-out is kept twice: on the conversation (``marketing_opt_out``, for the
+dialogue) and in the marketing store (for every channel and later sessions).
+Promotional actions check both (:meth:`MarketingAction.opted_out`).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import SafeAction
+from actions.marketing_action import OPT_OUT_SLOT, MarketingAction
 
 logger = logging.getLogger(__name__)
 
-OPT_OUT_SLOT = "marketing_opt_out"
+__all__ = ["OPT_OUT_SLOT", "ActionUnsubscribe"]
 
 
-class ActionUnsubscribe(SafeAction):
-    """Records the opt-out on the conversation (``marketing_opt_out``)."""
+class ActionUnsubscribe(MarketingAction):
+    """Records the opt-out on the conversation and in the store."""
 
     def name(self) -> str:
         """Action name used in the domain."""
@@ -27,6 +32,12 @@ class ActionUnsubscribe(SafeAction):
     async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        """Sets the opt-out slot; the confirmation is the next response."""
-        logger.info("Marketing opt-out recorded for sender %s.", tracker.sender_id)
+        """Sets the opt-out slot and stores it; the confirmation is the next response.
+
+        A database outage keeps the slot (honoured in this conversation) and logs
+        the error, so the customer still gets the confirmation.
+        """
+        sender = tracker.sender_id
+        await self.db(lambda s: s.opt_out(sender), fallback=None)
+        logger.info("Marketing opt-out recorded for sender %s.", sender)
         return [SlotSet(OPT_OUT_SLOT, True)]

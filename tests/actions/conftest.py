@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import OperationalError
 
 from actions.catalog import Catalog, Product
 from actions.catalog_loader import load_catalog
+from actions.marketing_action import default_store, reset_defaults
+from actions.store import MarketingStore
 
 TODAY = date(2026, 11, 22)
 TrackerFactory = Callable[..., Tracker]
@@ -21,6 +25,24 @@ TrackerFactory = Callable[..., Tracker]
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()
+
+
+@pytest.fixture(autouse=True)
+def marketing_db(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MarketingStore]:
+    """Every test gets its own SQLite marketing store, never the repository's."""
+    url = f"sqlite:///{tmp_path / 'marketing.db'}"
+    monkeypatch.setenv("AURORA_DATABASE_URL", url)
+    monkeypatch.setenv("AURORA_ENDPOINTS", str(tmp_path / "no-endpoints.yml"))
+    reset_defaults()
+    yield default_store()
+    reset_defaults()
+
+
+def broken_store() -> MarketingStore:
+    """A store factory for a database that is down."""
+    raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
 
 @pytest.fixture
@@ -39,10 +61,11 @@ def make_tracker() -> TrackerFactory:
         slots: dict[str, Any] | None = None,
         confidence: float = 0.95,
         intent_ranking: list[dict[str, Any]] | None = None,
+        sender_id: str = "u1",
     ) -> Tracker:
         return Tracker.from_dict(
             {
-                "sender_id": "u1",
+                "sender_id": sender_id,
                 "slots": slots or {},
                 "latest_message": {
                     "text": text,

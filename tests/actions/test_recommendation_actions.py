@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog import Catalog
-from actions.recommendation_actions import ActionRecommendProducts
-from tests.actions.conftest import TODAY, TrackerFactory, listed_products, texts
+from actions.recommendation_actions import (
+    ASK_BUDGET,
+    UNCLEAR_BUDGET,
+    ActionRecommendProducts,
+)
+from actions.service_recovery import COUPON_ALREADY_OFFERED, recovery_offer
+from actions.store import IMPRESSION, PURCHASE, MarketingStore
+from tests.actions.conftest import (
+    TODAY,
+    TrackerFactory,
+    broken_store,
+    listed_products,
+    texts,
+)
 
 
 async def test_recommendation_within_budget(
@@ -76,3 +90,113 @@ async def test_budget_in_the_text_counts_when_nlu_missed_the_entity(
     await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
     listed = listed_products(texts(dispatcher)[0], catalog)
     assert listed and all(p.price <= 2000 for p in listed)
+
+
+async def test_picks_are_logged_as_impressions_with_tracked_news_articles(
+    catalog: Catalog,
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    marketing_db: MarketingStore,
+) -> None:
+    tracker = make_tracker(
+        "三千以内的手机", "request_recommendation", [("product_category", "手机")]
+    )
+    await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    articles = message["custom"]["news"]["articles"]
+    named = listed_products(message["text"], catalog)
+    assert [a["title"].split(" ¥")[0] for a in articles] == [p.name for p in named]
+    logged = marketing_db.history("u1")
+    assert [i.item_id for i in logged] == [p.id for p in named]
+    assert all(i.event == IMPRESSION and i.variant == "content" for i in logged)
+    for article, impression in zip(articles, logged, strict=True):
+        assert article["url"].endswith(f"trk={impression.tracking_id}")
+
+
+async def test_missing_budget_is_asked_and_an_unclear_one_asked_again(
+    catalog: Catalog, make_tracker: TrackerFactory
+) -> None:
+    action = ActionRecommendProducts(catalog, lambda: TODAY)
+    plain = CollectingDispatcher()
+    earbuds = make_tracker("耳机", "x", [("product_category", "耳机")])
+    await action.run(plain, earbuds, {})
+    assert ASK_BUDGET in texts(plain)[0]
+    unclear = CollectingDispatcher()
+    tracker = make_tracker(
+        "耳机预算好多好多", "x", [("product_category", "耳机"), ("budget", "好多好多")]
+    )
+    await action.run(unclear, tracker, {})
+    assert UNCLEAR_BUDGET in texts(unclear)[0]
+
+
+@pytest.mark.parametrize("budget", ["两千块", "2k", "5000元"])
+async def test_budgets_as_customers_type_them(
+    budget: str, catalog: Catalog, make_tracker: TrackerFactory
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        f"{budget}的手机", "x", [("product_category", "手机"), ("budget", budget)]
+    )
+    await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    limit = {"两千块": 2000, "2k": 2000, "5000元": 5000}[budget]
+    named = listed_products(texts(dispatcher)[0], catalog)
+    assert named and all(p.price <= limit for p in named)
+
+
+async def test_an_unhappy_customer_gets_recovery_not_products(
+    catalog: Catalog,
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    marketing_db: MarketingStore,
+) -> None:
+    tracker = make_tracker(
+        "又坏了！再推荐个靠谱的手机",
+        "request_recommendation",
+        [("product_category", "手机")],
+        slots={"sentiment": "negative"},
+    )
+    await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    [text] = texts(dispatcher)
+    assert "补偿券" in text and "人工" in text
+    assert not listed_products(text, catalog)
+    assert marketing_db.history("u1") == []
+
+
+async def test_history_moves_bought_items_out_of_the_way(
+    catalog: Catalog, make_tracker: TrackerFactory, marketing_db: MarketingStore
+) -> None:
+    action = ActionRecommendProducts(catalog, lambda: TODAY)
+    tracker = make_tracker("手表", "x", [("product_category", "手表")], sender_id="u9")
+    first = CollectingDispatcher()
+    await action.run(first, tracker, {})
+    top = listed_products(texts(first)[0], catalog)[0]
+    impression = marketing_db.history("u9")[0]
+    assert impression.item_id == top.id and impression.tracking_id
+    marketing_db.record_event(impression.tracking_id, PURCHASE)
+    again = CollectingDispatcher()
+    await action.run(again, tracker, {})
+    assert listed_products(texts(again)[0], catalog)[0] != top
+
+
+async def test_a_database_outage_still_gets_a_recommendation(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    tracker = make_tracker("耳机", "x", [("product_category", "耳机")])
+    action = ActionRecommendProducts(catalog, lambda: TODAY, store=broken_store)
+    await action.run(dispatcher, tracker, {})
+    assert listed_products(texts(dispatcher)[0], catalog)
+
+
+async def test_the_recovery_coupon_is_not_offered_twice(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    earlier = make_tracker(
+        "推荐手机", "x", [("product_category", "手机")], slots={"sentiment": "negative"}
+    )
+    offer = recovery_offer(catalog)
+    tracker = Tracker.from_dict(
+        {**earlier.current_state(), "events": [{"event": "bot", "text": offer}]}
+    )
+    await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    [text] = texts(dispatcher)
+    assert offer not in text and COUPON_ALREADY_OFFERED in text

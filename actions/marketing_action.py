@@ -1,0 +1,235 @@
+"""The base of marketing actions: the store, the opt-out rule and safe database calls.
+
+A database that is down must never cost the customer a reply: every store call
+goes through :meth:`MarketingAction.db`, which runs it in a worker thread, logs
+any error and returns a fallback value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+import threading
+import time
+from abc import ABC
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from rasa_sdk import Tracker
+
+from actions.base import latest_text
+from actions.catalog import Catalog, Product
+from actions.catalog_action import CatalogAction
+from actions.settings import Settings, load_settings
+from actions.store import IMPRESSION, Interaction, MarketingStore, utc_now
+from actions.tracking import Shown, impressions
+
+logger = logging.getLogger(__name__)
+
+OPT_OUT_SLOT = "marketing_opt_out"
+# The campaign the customer asked to join (set by action_list_campaigns).
+CAMPAIGN_SLOT = "campaign_id"
+# A follow-up this long after a recommendation still counts as its click.
+FOLLOWUP_WINDOW = timedelta(hours=24)
+T = TypeVar("T")
+StoreFactory = Callable[[], MarketingStore]
+
+# After a failed connection, turns skip the database for this long.
+RETRY_AFTER_S = 30.0
+
+_lock = threading.Lock()
+_stores: dict[str, MarketingStore] = {}
+_failures: dict[str, float] = {}
+
+
+class StoreUnavailable(RuntimeError):
+    """The marketing database failed recently; not retried yet."""
+
+
+@functools.lru_cache(maxsize=1)
+def default_settings() -> Settings:
+    """The action server's settings, read once per process."""
+    return load_settings()
+
+
+def default_store() -> MarketingStore:
+    """The store at the configured URL.
+
+    A failed connection is retried, but not within ``RETRY_AFTER_S`` of the last
+    failure: while the database is down, turns fail fast instead of each waiting
+    for a connection timeout.
+
+    Raises:
+        StoreUnavailable: The database failed moments ago.
+        sqlalchemy.exc.SQLAlchemyError: It cannot be reached now.
+    """
+    url = default_settings().database_url
+    with _lock:
+        if url in _stores:
+            return _stores[url]
+        failed_at = _failures.get(url)
+        if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_S:
+            raise StoreUnavailable(f"marketing store {url!r} failed moments ago")
+        try:
+            _stores[url] = MarketingStore.from_url(url)
+        except Exception:
+            _failures[url] = time.monotonic()
+            raise
+        _failures.pop(url, None)
+        return _stores[url]
+
+
+def reset_defaults() -> None:
+    """Forgets the cached settings and stores (tests change the environment)."""
+    default_settings.cache_clear()
+    with _lock:
+        for store in _stores.values():
+            store.engine.dispose()
+        _stores.clear()
+        _failures.clear()
+
+
+class MarketingAction(CatalogAction, ABC):
+    """A catalog action that reads or writes the marketing store.
+
+    Args:
+        catalog: The catalog (``data/catalog.yml`` by default).
+        today: The clock for promotions and campaigns.
+        store: Makes the store (the configured database by default).
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        today: Callable[[], date] = date.today,
+        store: StoreFactory | None = None,
+    ) -> None:
+        super().__init__(catalog, today)
+        self._store_factory = store or default_store
+
+    async def db(self, call: Callable[[MarketingStore], T], fallback: T) -> T:
+        """Runs ``call(store)`` off the event loop; on any error logs and falls back.
+
+        Args:
+            call: What to do with the store.
+            fallback: What to return when the database fails.
+
+        Returns:
+            The call's result, or ``fallback``.
+        """
+
+        def work() -> T:
+            return call(self._store_factory())
+
+        try:
+            return await asyncio.to_thread(work)
+        except Exception:
+            logger.exception(
+                "Marketing store unavailable in '%s'; replying without it.",
+                self.name(),
+            )
+            return fallback
+
+    def now(self) -> datetime:
+        """The current time for logged events (UTC, naive)."""
+        return utc_now()
+
+    async def log_shown(
+        self,
+        tracker: Tracker,
+        shown: Sequence[Shown],
+        variant: str,
+        campaign: str | None = None,
+    ) -> None:
+        """Logs what was shown as impressions (a database error is only logged)."""
+        rows = impressions(tracker.sender_id, shown, variant, campaign, self.now())
+        await self.db(lambda s: s.log(rows), fallback=None)
+
+    async def track_followup(
+        self, tracker: Tracker, item_id: str, event: str
+    ) -> str | None:
+        """Logs a click or purchase when the customer follows up on a recent showing.
+
+        A question about, or an order of, an item recommended within
+        ``FOLLOWUP_WINDOW`` counts against the latest impression of that item,
+        once per impression.
+
+        Returns:
+            The tracking id of that impression, or ``None`` when there is none.
+        """
+        sender, since = tracker.sender_id, self.now() - FOLLOWUP_WINDOW
+
+        def record(store: MarketingStore) -> str | None:
+            history = store.history(sender, since)
+            shown = [
+                i for i in history if i.item_id == item_id and i.event == IMPRESSION
+            ]
+            if not shown:
+                return None
+            latest = shown[-1]
+            if not any(
+                i.tracking_id == latest.tracking_id and i.event == event
+                for i in history
+            ):
+                store.log([replace(latest, event=event, created_at=self.now())])
+            return latest.tracking_id
+
+        return await self.db(record, fallback=None)
+
+    async def recently_shown(self, tracker: Tracker) -> list[str]:
+        """Item ids of the latest recommendation, in the order shown."""
+        sender, since = tracker.sender_id, self.now() - FOLLOWUP_WINDOW
+        nothing: list[Interaction] = []
+        history = await self.db(lambda s: s.history(sender, since), fallback=nothing)
+        shown = [i for i in history if i.event == IMPRESSION]
+        if not shown:
+            return []
+        # One recommendation is logged in one go, with one timestamp.
+        return [i.item_id for i in shown if i.created_at == shown[-1].created_at]
+
+    async def product_followed_up(self, tracker: Tracker) -> Product | None:
+        """The product in focus, or the n-th of the latest list ("买第一款")."""
+        product = self.product_in_focus(tracker)
+        if product is not None:
+            return product
+        position = ordinal(latest_text(tracker))
+        if position is None:
+            return None
+        shown = await self.recently_shown(tracker)
+        if not 0 < position <= len(shown):
+            return None
+        return self.catalog.product(shown[position - 1])
+
+    async def opted_out(self, tracker: Tracker) -> bool:
+        """Whether the customer unsubscribed: the slot, else the store.
+
+        When the store cannot answer, the customer counts as opted out: a missed
+        promotion costs less than one sent against their wish.
+        """
+        if tracker.get_slot(OPT_OUT_SLOT) is True:
+            return True
+        sender = tracker.sender_id
+        return await self.db(lambda s: s.is_opted_out(sender), fallback=True)
+
+
+_ORDINAL = re.compile(r"第\s*([一二三四五六七八1-8])\s*(?:款|个|台|种|件|部|只|副)")
+_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八", 1)}
+
+
+def ordinal(text: str) -> int | None:
+    """The list position in "就要第一款" / "第2个" (1-based), if any."""
+    match = _ORDINAL.search(text)
+    if match is None:
+        return None
+    token = match.group(1)
+    return int(token) if token.isdigit() else _NUMERALS[token]
+
+
+def sentiment_of(tracker: Tracker) -> str | None:
+    """The ``sentiment`` slot (``positive``, ``neutral``, ``negative``) or ``None``."""
+    value: Any = tracker.get_slot("sentiment")
+    return value if isinstance(value, str) else None

@@ -1,0 +1,146 @@
+"""Configuration of the marketing side of the action server, defaults in one place.
+
+rasa-sdk reads no custom keys from ``endpoints.yml``, so the action server reads
+its own settings: first the optional ``marketing:`` section of ``endpoints.yml``
+(Rasa ignores keys it does not know), then ``AURORA_*`` environment variables,
+which win. Every default lives in :class:`Settings`.
+
+| setting | environment variable | default |
+| --- | --- | --- |
+| ``database_url`` | ``AURORA_DATABASE_URL`` | SQLite file ``.runtime/marketing.db`` |
+| ``generator`` | ``AURORA_GENERATOR`` | ``template`` / ``transformers`` / ``openai`` |
+| ``generator_timeout_s`` | ``AURORA_GENERATOR_TIMEOUT_S`` | ``2.0`` |
+| ``model_dir`` | ``AURORA_GENERATOR_MODEL_DIR`` | unset (``transformers``) |
+| ``device`` | ``AURORA_GENERATOR_DEVICE`` | ``auto`` (CUDA when present) |
+| ``openai_base_url`` | ``AURORA_OPENAI_BASE_URL`` | ``http://127.0.0.1:8000/v1`` |
+| ``openai_model`` | ``AURORA_OPENAI_MODEL`` | ``qwen2.5-7b-instruct`` |
+| ``openai_api_key`` | ``AURORA_OPENAI_API_KEY`` | unset |
+| ``max_new_tokens`` | ``AURORA_GENERATOR_MAX_NEW_TOKENS`` | ``120`` |
+| ``tracking_base_url`` | ``AURORA_TRACKING_BASE_URL`` | unset: links carry ``?trk=`` |
+| ``tracking_token`` | ``AURORA_TRACKING_TOKEN`` | unset: order callback off |
+| ``cf_min_interactions`` | ``AURORA_CF_MIN_INTERACTIONS`` | ``50`` |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ENDPOINTS = ROOT / "endpoints.yml"
+DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / '.runtime' / 'marketing.db'}"
+GENERATOR_BACKENDS = ("template", "transformers", "openai")
+ENV_PREFIX = "AURORA_"
+# The YAML section of endpoints.yml read by the action server.
+ENDPOINTS_SECTION = "marketing"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the action server cannot use; says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the marketing actions, with its production default."""
+
+    # SQLAlchemy URL of the marketing store (interactions, leads, opt-outs, sign-ups).
+    database_url: str = DEFAULT_DATABASE_URL
+    # Copy generator backend: one of GENERATOR_BACKENDS.
+    generator: str = "template"
+    # Hard limit for one generated copy; the template answers after it.
+    generator_timeout_s: float = 2.0
+    # Local causal LM directory (save_pretrained output) for `transformers`.
+    model_dir: str | None = None
+    # "auto" (CUDA when present), "cpu" or "cuda".
+    device: str = "auto"
+    # OpenAI-compatible chat endpoint (vLLM, Ollama, a hosted model).
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "qwen2.5-7b-instruct"
+    openai_api_key: str | None = None
+    # Length of one generated copy in tokens.
+    max_new_tokens: int = 120
+    # Base of tracked links (`{base}/t/{tracking_id}`); None: product URL + ?trk=.
+    tracking_base_url: str | None = None
+    # Bearer token the shop's order callback must send to the click server.
+    tracking_token: str | None = None
+    # Interactions logged before the collaborative signal joins the ranking.
+    cf_min_interactions: int = 50
+
+    def __post_init__(self) -> None:
+        if self.generator not in GENERATOR_BACKENDS:
+            raise SettingsError(
+                f"generator {self.generator!r} is unknown; use one of "
+                f"{GENERATOR_BACKENDS} (AURORA_GENERATOR or marketing.generator)"
+            )
+        if self.generator_timeout_s <= 0:
+            raise SettingsError("generator_timeout_s must be positive")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise SettingsError(f"device {self.device!r}: use auto, cpu or cuda")
+
+
+def _coerce(field: dataclasses.Field[Any], raw: object) -> Any:
+    kind = str(field.type)
+    text = str(raw).strip()
+    try:
+        if kind == "float":
+            return float(text)
+        if kind == "int":
+            return int(text)
+    except ValueError as e:
+        raise SettingsError(f"{field.name}: {raw!r} is not a number") from e
+    if kind == "str | None":
+        return text or None
+    return text
+
+
+def _endpoints_section(path: Path) -> Mapping[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return {}
+    except (OSError, yaml.YAMLError) as e:
+        logger.warning("Cannot read %s (%s); using defaults.", path, e)
+        return {}
+    section = document.get(ENDPOINTS_SECTION) if isinstance(document, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    endpoints: Path | None = None,
+) -> Settings:
+    """Reads the settings: defaults, then ``endpoints.yml``, then the environment.
+
+    Args:
+        environ: Environment variables (``os.environ`` by default).
+        endpoints: The endpoints file (``AURORA_ENDPOINTS`` or ``endpoints.yml``).
+
+    Returns:
+        The settings.
+
+    Raises:
+        SettingsError: A value is unusable; the message names the setting.
+    """
+    env = os.environ if environ is None else environ
+    path = endpoints or Path(env.get(f"{ENV_PREFIX}ENDPOINTS", DEFAULT_ENDPOINTS))
+    section = _endpoints_section(path)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Settings):
+        raw = env.get(f"{ENV_PREFIX}{field.name.upper()}")
+        if raw is None and field.name in ("model_dir", "max_new_tokens", "device"):
+            # The generator's own knobs read naturally with a GENERATOR_ prefix.
+            raw = env.get(f"{ENV_PREFIX}GENERATOR_{field.name.upper()}")
+        if raw is None:
+            raw = section.get(field.name)
+        if raw is not None:
+            values[field.name] = _coerce(field, raw)
+    return Settings(**values)

@@ -1,0 +1,308 @@
+"""The marketing store: interactions, leads, opt-outs and campaign sign-ups in SQL.
+
+SQLAlchemy Core over any URL it knows: a SQLite file by default, PostgreSQL in
+production (``postgresql://user@host:5432/db``). Calls are synchronous; actions run
+them in a worker thread (:mod:`actions.marketing_action`) so the event loop never
+waits on the database. No Rasa imports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine, RowMapping, make_url
+from sqlalchemy.exc import IntegrityError
+
+logger = logging.getLogger(__name__)
+
+IMPRESSION, CLICK, PURCHASE = "impression", "click", "purchase"
+CONNECT_TIMEOUT_S = 3
+EVENTS = (IMPRESSION, CLICK, PURCHASE)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC, without tzinfo (stored as such everywhere)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One logged event between a customer and an item."""
+
+    user_id: str
+    item_id: str
+    event: str
+    variant: str
+    campaign: str | None
+    tracking_id: str | None
+    created_at: datetime
+    target_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A completed lead form."""
+
+    user_id: str
+    name: str
+    phone: str
+    consent: bool
+    marketing_consent: bool
+    score: float
+    campaign: str | None = None
+
+
+def _tables(metadata: MetaData) -> dict[str, Table]:
+    return {
+        "interactions": Table(
+            "interactions",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("tracking_id", String(32), index=True),
+            Column("user_id", String(128), nullable=False, index=True),
+            Column("item_id", String(64), nullable=False),
+            Column("event", String(16), nullable=False),
+            Column("variant", String(32), nullable=False),
+            Column("campaign", String(64)),
+            Column("target_url", Text),
+            Column("created_at", DateTime, nullable=False),
+        ),
+        "leads": Table(
+            "leads",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("user_id", String(128), nullable=False, index=True),
+            Column("name", String(64), nullable=False),
+            Column("phone", String(32), nullable=False),
+            Column("consent", Boolean, nullable=False),
+            Column("marketing_consent", Boolean, nullable=False),
+            Column("score", Float, nullable=False),
+            Column("campaign", String(64)),
+            Column("created_at", DateTime, nullable=False),
+        ),
+        "opt_outs": Table(
+            "opt_outs",
+            metadata,
+            Column("user_id", String(128), primary_key=True),
+            Column("created_at", DateTime, nullable=False),
+        ),
+        "campaign_signups": Table(
+            "campaign_signups",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("user_id", String(128), nullable=False),
+            Column("campaign_id", String(64), nullable=False),
+            Column("created_at", DateTime, nullable=False),
+            UniqueConstraint("user_id", "campaign_id", name="uq_signup"),
+        ),
+    }
+
+
+class MarketingStore:
+    """Reads and writes the marketing tables through one SQLAlchemy engine.
+
+    Args:
+        engine: Where the tables live.
+        schema: Optional schema (PostgreSQL) holding the tables.
+        clock: Timestamps for new rows (UTC, naive).
+    """
+
+    def __init__(
+        self, engine: Engine, schema: str | None = None, clock: Clock = utc_now
+    ) -> None:
+        self.engine = engine
+        self.metadata = MetaData(schema=schema)
+        self._t = _tables(self.metadata)
+        self._clock = clock
+
+    @classmethod
+    def from_url(
+        cls, url: str, schema: str | None = None, clock: Clock = utc_now
+    ) -> MarketingStore:
+        """Connects to ``url`` and creates any missing table.
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: The database cannot be reached.
+        """
+        parsed = make_url(url)
+        database = parsed.database
+        if parsed.get_backend_name() == "sqlite" and database not in (None, ":memory:"):
+            Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
+        connect_args: dict[str, object] = {}
+        if parsed.get_backend_name() == "postgresql":
+            # An unreachable server must cost seconds, not the TCP timeout.
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+        engine = create_engine(
+            url, future=True, pool_pre_ping=True, connect_args=connect_args
+        )
+        store = cls(engine, schema=schema, clock=clock)
+        store.create_tables()
+        return store
+
+    def create_tables(self) -> None:
+        """Creates the tables that do not exist yet."""
+        self.metadata.create_all(self.engine)
+
+    # --- interactions ---------------------------------------------------------
+
+    def log(self, interactions: Iterable[Interaction]) -> None:
+        """Appends interactions (impressions, clicks, purchases) in one transaction."""
+        rows = [
+            {
+                "tracking_id": i.tracking_id,
+                "user_id": i.user_id,
+                "item_id": i.item_id,
+                "event": i.event,
+                "variant": i.variant,
+                "campaign": i.campaign,
+                "target_url": i.target_url,
+                "created_at": i.created_at,
+            }
+            for i in interactions
+        ]
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(self._t["interactions"].insert(), rows)
+
+    def record_event(self, tracking_id: str, event: str) -> Interaction | None:
+        """Logs a click or purchase on the impression with ``tracking_id``.
+
+        Returns:
+            The impression (its ``target_url`` is where a tracked link redirects),
+            or ``None`` when the tracking id is unknown.
+        """
+        table = self._t["interactions"]
+        query = select(table).where(
+            table.c.tracking_id == tracking_id, table.c.event == IMPRESSION
+        )
+        with self.engine.begin() as connection:
+            row = connection.execute(query.limit(1)).mappings().first()
+            if row is None:
+                return None
+            impression = _interaction(row)
+            values = {k: row[k] for k in row if k not in ("id", "target_url")}
+            values.update(event=event, created_at=self._clock())
+            connection.execute(table.insert(), [values])
+        return impression
+
+    def history(self, user_id: str, since: datetime | None = None) -> list[Interaction]:
+        """The customer's interactions, oldest first (optionally since a time)."""
+        table = self._t["interactions"]
+        query = select(table).where(table.c.user_id == user_id)
+        if since is not None:
+            query = query.where(table.c.created_at >= since)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(table.c.id)).mappings().all()
+        return [_interaction(r) for r in rows]
+
+    def feedback(self, events: Sequence[str] = (CLICK, PURCHASE)) -> list[Interaction]:
+        """All interactions of the given kinds: implicit feedback for training."""
+        table = self._t["interactions"]
+        query = select(table).where(table.c.event.in_(list(events)))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(table.c.id)).mappings().all()
+        return [_interaction(r) for r in rows]
+
+    def effect_counts(self) -> list[tuple[str | None, str, str, int]]:
+        """``(campaign, variant, event, count)`` over all interactions."""
+        t = self._t["interactions"]
+        query = select(t.c.campaign, t.c.variant, t.c.event, func.count()).group_by(
+            t.c.campaign, t.c.variant, t.c.event
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [(r[0], str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    # --- leads, opt-outs and sign-ups ------------------------------------------
+
+    def add_lead(self, lead: Lead) -> None:
+        """Stores a completed lead form."""
+        values = {**lead.__dict__, "created_at": self._clock()}
+        with self.engine.begin() as connection:
+            connection.execute(self._t["leads"].insert(), [values])
+
+    def leads(self, user_id: str) -> list[Lead]:
+        """The customer's leads, oldest first."""
+        table = self._t["leads"]
+        query = select(table).where(table.c.user_id == user_id).order_by(table.c.id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        fields = Lead.__dataclass_fields__
+        return [Lead(**{k: r[k] for k in fields}) for r in rows]
+
+    def opt_out(self, user_id: str) -> None:
+        """Records that the customer wants no marketing messages (idempotent)."""
+        if self.is_opted_out(user_id):
+            return
+        row = {"user_id": user_id, "created_at": self._clock()}
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(self._t["opt_outs"].insert(), [row])
+        except IntegrityError:
+            pass  # recorded by a concurrent turn: the outcome is the same
+
+    def is_opted_out(self, user_id: str) -> bool:
+        """Whether the customer has unsubscribed from marketing."""
+        table = self._t["opt_outs"]
+        query = select(table.c.user_id).where(table.c.user_id == user_id)
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
+    def join_campaign(self, user_id: str, campaign_id: str) -> bool:
+        """Registers the customer for a campaign once.
+
+        Returns:
+            ``True`` for a new registration, ``False`` when already registered.
+        """
+        row = {
+            "user_id": user_id,
+            "campaign_id": campaign_id,
+            "created_at": self._clock(),
+        }
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(self._t["campaign_signups"].insert(), [row])
+        except IntegrityError:
+            return False
+        return True
+
+    def campaigns_of(self, user_id: str) -> set[str]:
+        """Ids of the campaigns the customer has joined."""
+        table = self._t["campaign_signups"]
+        query = select(table.c.campaign_id).where(table.c.user_id == user_id)
+        with self.engine.connect() as connection:
+            return {str(r[0]) for r in connection.execute(query)}
+
+
+def _interaction(row: RowMapping) -> Interaction:
+    get = row.__getitem__
+    return Interaction(
+        user_id=get("user_id"),
+        item_id=get("item_id"),
+        event=get("event"),
+        variant=get("variant"),
+        campaign=get("campaign"),
+        tracking_id=get("tracking_id"),
+        created_at=get("created_at"),
+        target_url=get("target_url"),
+    )

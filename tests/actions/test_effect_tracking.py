@@ -1,0 +1,92 @@
+"""Clicks and purchases logged against the impressions they follow."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.catalog import Catalog
+from actions.marketing_action import ordinal
+from actions.product_actions import (
+    ActionPriceInfo,
+    ActionProductInfo,
+    ActionPurchaseGuide,
+)
+from actions.recommendation_actions import ActionRecommendProducts
+from actions.store import CLICK, IMPRESSION, PURCHASE, MarketingStore
+from actions.tracking import show, tracked_url
+from actions.wechat_news import MAX_ARTICLES, news_payload
+from tests.actions.conftest import TODAY, TrackerFactory, listed_products, texts
+
+
+async def _recommend(catalog: Catalog, make_tracker: TrackerFactory) -> list[str]:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("耳机推荐", "x", [("product_category", "耳机")])
+    await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    return [p.id for p in listed_products(texts(dispatcher)[0], catalog)]
+
+
+async def test_a_question_about_a_recommended_item_is_its_click(
+    catalog: Catalog, make_tracker: TrackerFactory, marketing_db: MarketingStore
+) -> None:
+    shown = await _recommend(catalog, make_tracker)
+    second = catalog.product(shown[1])
+    assert second is not None
+    asked = make_tracker(f"{second.name}怎么样", "x", [("product", second.name)])
+    for action in (ActionProductInfo, ActionPriceInfo, ActionProductInfo):
+        await action(catalog, lambda: TODAY).run(CollectingDispatcher(), asked, {})
+    clicks = [i for i in marketing_db.history("u1") if i.event == CLICK]
+    assert [c.item_id for c in clicks] == [second.id]  # one click per impression
+    impression = next(
+        i
+        for i in marketing_db.history("u1")
+        if i.event == IMPRESSION and i.item_id == second.id
+    )
+    assert clicks[0].tracking_id == impression.tracking_id
+
+
+async def test_buying_the_first_of_the_list_is_a_conversion(
+    catalog: Catalog, make_tracker: TrackerFactory, marketing_db: MarketingStore
+) -> None:
+    shown = await _recommend(catalog, make_tracker)
+    dispatcher = CollectingDispatcher()
+    buy = make_tracker("就要第一款，怎么下单", "purchase")
+    await ActionPurchaseGuide(catalog, lambda: TODAY).run(dispatcher, buy, {})
+    first = catalog.product(shown[0])
+    purchases = [i for i in marketing_db.history("u1") if i.event == PURCHASE]
+    assert first is not None and [p.item_id for p in purchases] == [first.id]
+    tracked = f"{first.url}?trk={purchases[0].tracking_id}"
+    assert tracked in texts(dispatcher)[0]
+
+
+async def test_items_never_recommended_log_nothing(
+    catalog: Catalog, make_tracker: TrackerFactory, marketing_db: MarketingStore
+) -> None:
+    tracker = make_tracker("X5多少钱", "ask_price", [("product", "极光 X5")])
+    await ActionPriceInfo(catalog, lambda: TODAY).run(
+        CollectingDispatcher(), tracker, {}
+    )
+    assert marketing_db.history("u1") == []
+
+
+def test_ordinals_customers_type() -> None:
+    assert ordinal("就要第一款") == 1
+    assert ordinal("第 2 个怎么样") == 2
+    assert ordinal("第三台") == 3
+    assert ordinal("第一时间发货") is None and ordinal("X5") is None
+
+
+def test_tracked_links() -> None:
+    assert tracked_url("https://s.cn/p/x", "abc") == "https://s.cn/p/x?trk=abc"
+    assert tracked_url("https://s.cn/p?a=1", "abc") == "https://s.cn/p?a=1&trk=abc"
+    assert tracked_url("https://s.cn/p", "abc", "https://t.cn/") == "https://t.cn/t/abc"
+    first, second = show([("a", "https://s.cn/a"), ("b", "https://s.cn/b")])
+    assert first.tracking_id != second.tracking_id and first.target_url.endswith("/a")
+
+
+def test_news_payload_has_wechat_article_fields(catalog: Catalog) -> None:
+    products = list(catalog.products[:10])
+    payload = news_payload(products, [f"https://t/{i}" for i in range(10)])
+    articles = payload["news"]["articles"]
+    assert payload["msgtype"] == "news" and len(articles) == MAX_ARTICLES
+    assert set(articles[0]) == {"title", "description", "url", "picurl"}
+    assert articles[0]["picurl"] == products[0].image_url

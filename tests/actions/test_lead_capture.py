@@ -1,0 +1,83 @@
+"""Stored leads (consent, score) and idempotent campaign sign-ups."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.catalog import Catalog
+from actions.lead_form import ActionSubmitLead
+from actions.lead_scoring import LeadSignals, lead_score
+from actions.promotion_actions import ActionListCampaigns
+from actions.store import MarketingStore
+from tests.actions.conftest import TODAY, TrackerFactory, broken_store, texts
+
+FORM = {"contact_name": "刘先生/女士", "phone_number": "13912345678"}
+
+
+async def test_lead_is_stored_with_consent_and_score(
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    marketing_db: MarketingStore,
+) -> None:
+    slots = {**FORM, "product": "极光 X5", "budget": "4000"}
+    await ActionSubmitLead().run(dispatcher, make_tracker(slots=slots), {})
+    [lead] = marketing_db.leads("u1")
+    assert (lead.name, lead.phone, lead.consent) == ("刘先生/女士", "13912345678", True)
+    assert lead.marketing_consent is True and lead.campaign is None
+    assert lead.score == lead_score(LeadSignals(product=True, budget=True))
+
+
+async def test_opted_out_lead_has_no_marketing_consent(
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    marketing_db: MarketingStore,
+) -> None:
+    tracker = make_tracker(slots={**FORM, "marketing_opt_out": True})
+    await ActionSubmitLead().run(dispatcher, tracker, {})
+    assert marketing_db.leads("u1")[0].marketing_consent is False
+
+
+async def test_campaign_sign_up_is_registered_once(
+    catalog: Catalog,
+    make_tracker: TrackerFactory,
+    marketing_db: MarketingStore,
+) -> None:
+    listing = CollectingDispatcher()
+    ask = make_tracker("我要报名双12预约抽奖", "join_campaign")
+    events = await ActionListCampaigns(catalog, lambda: TODAY).run(listing, ask, {})
+    assert events == [SlotSet("campaign_id", "camp-double12-lottery")]
+    assert "可以为您报名「双12预约抽奖」" in texts(listing)[0]
+    form = make_tracker(slots={**FORM, "campaign_id": "camp-double12-lottery"})
+    for _ in range(2):
+        await ActionSubmitLead().run(CollectingDispatcher(), form, {})
+    assert marketing_db.campaigns_of("u1") == {"camp-double12-lottery"}
+    again = CollectingDispatcher()
+    await ActionListCampaigns(catalog, lambda: TODAY).run(again, ask, {})
+    assert "已经报名了「双12预约抽奖」" in texts(again)[0]
+
+
+async def test_without_a_named_campaign_the_first_needing_contact_is_chosen(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    tracker = make_tracker("有什么活动可以参加", "join_campaign")
+    events = await ActionListCampaigns(catalog, lambda: TODAY).run(
+        dispatcher, tracker, {}
+    )
+    first = next(c for c in catalog.live_campaigns(TODAY) if c.requires_contact)
+    assert events == [SlotSet("campaign_id", first.id)]
+
+
+async def test_lead_with_the_database_down_is_still_thanked(
+    dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    action = ActionSubmitLead(store=broken_store)
+    assert await action.run(dispatcher, make_tracker(slots=FORM), {}) == []
+    assert dispatcher.messages == []  # utter_lead_received follows in the rule
+
+
+def test_lead_score_rewards_intent_and_stays_in_range() -> None:
+    cold = lead_score(LeadSignals())
+    warm = lead_score(LeadSignals(True, True, True, 10, True, "positive"))
+    unhappy = lead_score(LeadSignals(sentiment="negative"))
+    assert 0.0 <= unhappy < cold < warm <= 1.0

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.catalog import Catalog
+from actions.recovery_actions import ActionOfferRecovery
+from actions.service_recovery import DEFAULT_OFFER, recovery_offer, recovery_reply
+from actions.store import MarketingStore
+from actions.subscription import ActionUnsubscribe
+from tests.actions.conftest import TODAY, TrackerFactory, broken_store, texts
+
+
+async def test_recovery_offer_comes_from_the_catalog_policy(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    tracker = make_tracker("太差了", "complain", slots={"sentiment": "negative"})
+    await ActionOfferRecovery(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    [text] = texts(dispatcher)
+    assert "50元" in text and text == recovery_offer(catalog)
+    assert "人工" in recovery_reply(catalog)
+
+
+def test_a_catalog_without_the_policy_still_offers_something(catalog: Catalog) -> None:
+    from dataclasses import replace
+
+    bare = replace(catalog, policies={})
+    assert recovery_offer(bare) == DEFAULT_OFFER
+
+
+async def test_unsubscribe_is_stored_and_set_on_the_conversation(
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    marketing_db: MarketingStore,
+) -> None:
+    events = await ActionUnsubscribe().run(dispatcher, make_tracker("退订"), {})
+    assert events == [SlotSet("marketing_opt_out", True)]
+    assert marketing_db.is_opted_out("u1")
+
+
+async def test_unsubscribe_with_the_database_down_keeps_the_slot(
+    dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    action = ActionUnsubscribe(store=broken_store)
+    events = await action.run(dispatcher, make_tracker("退订"), {})
+    assert events == [SlotSet("marketing_opt_out", True)]
