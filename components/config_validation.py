@@ -78,6 +78,8 @@ _CHECKS: dict[str, _Check] = {
     "batch_size": _integer(1),
     "learning_rate": _number(0, low_open=True),
     "head_learning_rate": _number(0, low_open=True),
+    "ngram_learning_rate": _number(0, low_open=True),
+    "nlu_example_repeats": _integer(1),
     "warmup_ratio": _number(0, below=1),
     "weight_decay": _number(0),
     "sentiment_loss_weight": _number(0),

@@ -41,8 +41,8 @@ class TrainingConfig:
     epochs: int = 8
     batch_size: int = 32
     learning_rate: float = 5e-5
-    head_learning_rate: float = 1e-3  # heads learn faster than the encoder
-    ngram_learning_rate: float = 0.05  # sparse n-gram rows are each seen rarely
+    head_learning_rate: float = 3e-3  # heads learn faster than the encoder
+    ngram_learning_rate: float = 0.1  # sparse n-gram rows are each seen rarely
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     sentiment_loss_weight: float = 1.0
@@ -126,24 +126,24 @@ def parameter_groups(
     network: nn.Module, config: TrainingConfig
 ) -> list[dict[str, object]]:
     """AdamW groups by part (encoder, n-grams, heads); weight decay on matrices only."""
+    # By name prefix; everything else (heads, the n-gram LayerNorm) is "heads".
     rates = {
-        "encoder": config.learning_rate,
-        "ngrams": config.ngram_learning_rate,
-        "heads": config.head_learning_rate,
+        "encoder.": config.learning_rate,
+        "ngrams.bag.": config.ngram_learning_rate,
+        "": config.head_learning_rate,
     }
     # Biases and LayerNorm weights (the 1-D tensors) get no weight decay.
     groups: dict[tuple[str, bool], list[nn.Parameter]] = {}
     for name, param in network.named_parameters():
-        part = name.split(".", 1)[0]
-        key = (part if part in rates else "heads", param.ndim >= 2)
-        groups.setdefault(key, []).append(param)
+        prefix = next(p for p in rates if name.startswith(p))
+        groups.setdefault((prefix, param.ndim >= 2), []).append(param)
     return [
         {
             "params": params,
-            "lr": rates[part],
+            "lr": rates[prefix],
             "weight_decay": config.weight_decay if decay else 0.0,
         }
-        for (part, decay), params in groups.items()
+        for (prefix, decay), params in groups.items()
     ]
 
 

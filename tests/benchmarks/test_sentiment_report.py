@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.nlu_bench import markdown
 from benchmarks.nlu_eval import (
     accuracy,
     load_test_examples,
     polar_sentiment,
     snownlp_sentiment,
 )
-from benchmarks.nlu_bench import markdown
 from benchmarks.sentiment_report import (
     MATRIX_FILE,
     REPORT_FILE,

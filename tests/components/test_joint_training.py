@@ -22,6 +22,9 @@ class _Tiny(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.encoder = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4))
+        self.ngrams = nn.ModuleDict(
+            {"bag": nn.EmbeddingBag(8, 4), "norm": nn.LayerNorm(4)}
+        )
         self.intent_head = nn.Linear(4, 2)
 
 
@@ -45,7 +48,9 @@ def test_reproducible_restores_threads_and_determinism_even_after_an_error() -> 
 
 def test_parameter_groups_split_learning_rate_and_weight_decay() -> None:
     network = _Tiny()
-    config = TrainingConfig(learning_rate=1e-5, head_learning_rate=1e-3)
+    config = TrainingConfig(
+        learning_rate=1e-5, head_learning_rate=1e-3, ngram_learning_rate=0.1
+    )
 
     groups = {
         (group["lr"], group["weight_decay"]): {
@@ -60,7 +65,8 @@ def test_parameter_groups_split_learning_rate_and_weight_decay() -> None:
         (1e-5, 0.01): {id(linear.weight)},
         (1e-5, 0.0): {id(linear.bias), id(norm.weight), id(norm.bias)},
         (1e-3, 0.01): {id(head.weight)},
-        (1e-3, 0.0): {id(head.bias)},
+        (1e-3, 0.0): {id(head.bias), *map(id, network.ngrams["norm"].parameters())},
+        (0.1, 0.01): {id(network.ngrams["bag"].weight)},
     }
 
 
