@@ -24,6 +24,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -382,7 +383,10 @@ def _warn_about_intents_without_examples(
     all_intents: Iterable[str], trained: list[str]
 ) -> None:
     # Stories and rules add their intents to the training data without text.
-    missing = sorted(set(all_intents) - set(trained))
+    # Rasa's own fallback intent is set by FallbackClassifier, never learned.
+    missing = sorted(
+        set(all_intents) - set(trained) - {DEFAULT_NLU_FALLBACK_INTENT_NAME}
+    )
     if missing:
         rasa.shared.utils.io.raise_warning(
             f"Intents {missing} appear in stories or rules but have no NLU example "

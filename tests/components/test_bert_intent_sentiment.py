@@ -7,6 +7,7 @@ import asyncio
 import importlib.util
 import json
 import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,16 @@ def test_unloadable_backbone_is_a_config_error(create_component: Factory) -> Non
 def test_intents_only_stories_use_are_reported(create_component: Factory) -> None:
     with pytest.warns(UserWarning, match="ask_store"):
         create_component(epochs=1).train(_training_data("ask_store"))
+
+
+def test_rasa_fallback_intent_is_not_reported(create_component: Factory) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        create_component(epochs=1).train(
+            _training_data(DEFAULT_NLU_FALLBACK_INTENT_NAME)
+        )
+
+    assert not [w for w in caught if "can never predict" in str(w.message)]
 
 
 def test_fewer_than_two_intents_skips_training(
