@@ -7,12 +7,6 @@ server and ``rasa run`` on free loopback ports and talk to the REST channel.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,38 +15,11 @@ from typing import Any
 import pytest
 from rasa.shared.core.domain import Domain
 
+from tests.e2e_servers import running_bot
+
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-STARTUP_TIMEOUT_S = 240.0
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            status: int = response.status
-            return status
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0
-
-
-def _wait_until_up(url: str, processes: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
-            pytest.fail(f"a server exited while starting; see {ROOT / '.runtime'}")
-        if _get(url) == 200:
-            return
-        time.sleep(1)
-    pytest.fail(f"{url} did not come up within {STARTUP_TIMEOUT_S:.0f} s")
 
 
 @pytest.fixture(scope="module")
@@ -60,41 +27,14 @@ def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Starts the action server and the bot; yields the REST webhook URL."""
     if not list((ROOT / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in models/: run `make train` first")
-    rasa_port, actions_port = _free_port(), _free_port()
-    endpoints = tmp_path_factory.mktemp("e2e") / "endpoints.yml"
-    # In-memory tracker store: the test leaves no database behind.
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n',
-        encoding="utf-8",
-    )
-    logs = ROOT / ".runtime"
-    logs.mkdir(exist_ok=True)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
-    commands = [
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-         "--port", str(actions_port)],
-        [str(BIN / "rasa"), "run", "--port", str(rasa_port), "--enable-api",
-         "--credentials", str(ROOT / "credentials.yml"),
-         "--endpoints", str(endpoints), "--model", str(ROOT / "models")],
-    ]  # fmt: skip
-    processes = []
-    for name, command in zip(("actions", "rasa"), commands, strict=True):
-        log = (logs / f"e2e-{name}.log").open("wb")
-        processes.append(
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-        )
-    try:
-        _wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes)
-        _wait_until_up(f"http://127.0.0.1:{rasa_port}/status", processes)
-        yield f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with running_bot(
+        tmp_path_factory.mktemp("e2e"),
+        ROOT / "credentials.yml",
+        ROOT / "models",
+        name="e2e",
+        ready_path="/status",
+    ) as base:
+        yield base + "/webhooks/rest/webhook"
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -24,10 +22,9 @@ from rasa.shared.core.domain import Domain
 
 from channels.fake_api import FakeWeChatApi
 from channels.simulator import WeChatSimulator
-from tests.test_e2e_rest import _free_port, _wait_until_up
+from tests.e2e_servers import running_bot
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 MODEL = Path(os.environ.get("E2E_MODEL", ROOT / "models"))
 
 pytestmark = pytest.mark.e2e
@@ -62,40 +59,16 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     credentials.write_text(
         yaml.safe_dump({"channels.wechat.WeChatInput": wechat}), encoding="utf-8"
     )
-    rasa_port, actions_port = _free_port(), _free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n',
-        encoding="utf-8",
-    )
-    logs = ROOT / ".runtime"
-    logs.mkdir(exist_ok=True)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
-    commands = [
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-         "--port", str(actions_port)],
-        [str(BIN / "rasa"), "run", "--port", str(rasa_port), "--enable-api",
-         "--credentials", str(credentials), "--endpoints", str(endpoints),
-         "--model", str(MODEL)],
-    ]  # fmt: skip
-    processes = []
-    for name, command in zip(("actions", "rasa"), commands, strict=True):
-        log = (logs / f"e2e-wechat-{name}.log").open("wb")
-        processes.append(
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-        )
     try:
-        _wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes)
-        _wait_until_up(f"http://127.0.0.1:{rasa_port}/webhooks/wechat/", processes)
-        yield {"url": f"http://127.0.0.1:{rasa_port}", "wechat": wechat, "api": api.api}
+        with running_bot(
+            folder,
+            credentials,
+            MODEL,
+            name="e2e-wechat",
+            ready_path="/webhooks/wechat/",
+        ) as base:
+            yield {"url": base, "wechat": wechat, "api": api.api}
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
         api.stop()
 
 

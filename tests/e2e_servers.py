@@ -1,0 +1,102 @@
+"""Starts the trained bot the way ``make run`` does, for the ``e2e`` tests.
+
+The action server and ``rasa run`` on free loopback ports, an in-memory tracker
+store (the tests leave no database behind), logs in ``.runtime/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT_S = 240.0
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            status: int = response.status
+            return status
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0
+
+
+def _wait_until_up(url: str, processes: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            pytest.fail(f"a server exited while starting; see {ROOT / '.runtime'}")
+        if _get(url) == 200:
+            return
+        time.sleep(1)
+    pytest.fail(f"{url} did not come up within {STARTUP_TIMEOUT_S:.0f} s")
+
+
+@contextmanager
+def running_bot(
+    folder: Path, credentials: Path, model: Path, name: str, ready_path: str
+) -> Iterator[str]:
+    """Runs actions and Rasa until the block ends; yields Rasa's base URL.
+
+    Args:
+        folder: Where to write the endpoints file.
+        credentials: The credentials file Rasa reads (its channels).
+        model: A model archive or a folder of them.
+        name: Prefix of the log files in ``.runtime/``.
+        ready_path: A path of Rasa's that answers 200 once the bot serves.
+    """
+    rasa_port, actions_port = free_port(), free_port()
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n',
+        encoding="utf-8",
+    )
+    logs = ROOT / ".runtime"
+    logs.mkdir(exist_ok=True)
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    commands = {
+        "actions": [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                    "--port", str(actions_port)],
+        "rasa": [str(BIN / "rasa"), "run", "--port", str(rasa_port), "--enable-api",
+                 "--credentials", str(credentials), "--endpoints", str(endpoints),
+                 "--model", str(model)],
+    }  # fmt: skip
+    processes = []
+    for process_name, command in commands.items():
+        log = (logs / f"{name}-{process_name}.log").open("wb")
+        processes.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        )
+    base = f"http://127.0.0.1:{rasa_port}"
+    try:
+        _wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes)
+        _wait_until_up(base + ready_path, processes)
+        yield base
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
