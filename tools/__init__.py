@@ -1,0 +1,1 @@
+"""Build and development tools (assets, converters); never imported at run time."""
