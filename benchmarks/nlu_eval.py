@@ -17,7 +17,7 @@ from components.constants import SENTIMENT, SENTIMENT_RANKING
 from components.training_examples import labelled_examples
 
 if TYPE_CHECKING:
-    from components.intent_sentiment_model import LabelledText
+    from components.nlu_model import LabelledText
 
 # snownlp's score is P(positive); its classifier is binary, so the middle band of
 # this width around 0.5 is read as neutral on the three-way test labels.
@@ -134,3 +134,34 @@ def plot_confusion_matrix(
     path.parent.mkdir(parents=True, exist_ok=True)
     display.figure_.savefig(path, dpi=120)
     plt.close(display.figure_)
+
+
+def span_f1(
+    gold: Sequence[Sequence[tuple[str, int, int]]],
+    predicted: Sequence[Sequence[tuple[str, int, int]]],
+) -> dict[str, float]:
+    """Exact-span F1 per entity type, their macro average and the micro F1.
+
+    A predicted entity counts only with the right type, start and end; types
+    only predicted count too (their F1 is 0).
+    """
+    types = sorted({s[0] for spans in (*gold, *predicted) for s in spans})
+    scores: dict[str, float] = {}
+    totals = [0, 0, 0]  # true positives, predicted, gold
+    for entity in types:
+        hits = found = expected = 0
+        for gold_spans, predicted_spans in zip(gold, predicted, strict=True):
+            g = {s for s in gold_spans if s[0] == entity}
+            p = {s for s in predicted_spans if s[0] == entity}
+            hits, found, expected = hits + len(g & p), found + len(p), expected + len(g)
+        scores[entity] = _f1(hits, found, expected)
+        totals = [totals[0] + hits, totals[1] + found, totals[2] + expected]
+    scores["macro"] = (
+        sum(scores[t] for t in types) / len(types) if types else float("nan")
+    )
+    scores["micro"] = _f1(*totals)
+    return scores
+
+
+def _f1(hits: int, found: int, expected: int) -> float:
+    return 2 * hits / (found + expected) if found + expected else 0.0

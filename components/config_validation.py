@@ -73,16 +73,19 @@ def _number(low: float, below: float | None = None, low_open: bool = False) -> _
 
 _BOOLEAN: _Check = (lambda value: isinstance(value, bool), "true or false")
 _CHECKS: dict[str, _Check] = {
+    "encoder_layers": _integer(1, nullable=True),
     "max_length": _integer(2),
     "epochs": _integer(1),
     "batch_size": _integer(1),
     "learning_rate": _number(0, low_open=True),
     "head_learning_rate": _number(0, low_open=True),
-    "ngram_learning_rate": _number(0, low_open=True),
     "nlu_example_repeats": _integer(1),
     "warmup_ratio": _number(0, below=1),
     "weight_decay": _number(0),
     "sentiment_loss_weight": _number(0),
+    "entity_loss_weight": _number(0),
+    "skip_regex_entities": _BOOLEAN,
+    "freeze_embeddings": _BOOLEAN,
     "early_stopping_patience": _integer(0),
     "dev_fraction": _number(0, below=1),
     # numpy seeds must fit in 32 bits.
@@ -92,6 +95,8 @@ _CHECKS: dict[str, _Check] = {
         '"auto", "cpu", "cuda" or "cuda:N"',
     ),
     "num_threads": _integer(1, nullable=True),
+    "cpu_bf16": _BOOLEAN,
+    "cpu_int8": _BOOLEAN,
     "ranking_length": _integer(0),
     "use_review_corpus": _BOOLEAN,
     "review_corpus_limit": _integer(0, nullable=True),
@@ -100,7 +105,6 @@ _CHECKS: dict[str, _Check] = {
         "null or a path",
     ),
     "show_progress": _BOOLEAN,
-    "ngram_buckets": _integer(0),
-    "ngram_dim": _integer(1),
-    "ngram_max_n": _integer(1, below=9),
+    "lexical_weight": _number(0),
+    "lexical_c": _number(0, low_open=True),
 }

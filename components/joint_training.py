@@ -1,20 +1,23 @@
 """Fine-tuning of the joint network: hyper-parameters, the loop and its report.
 
-`fine_tune` runs the epochs for ``IntentSentimentModel.fit``: AdamW with a linear
-warm-up schedule, the joint loss over partly labelled examples, gradient scaling
-for fp16, early stopping on dev loss, and seeded, deterministic CPU runs. It sees
-the model only through its network and a forward function, so it does not import
-``components.intent_sentiment_model``.
+`fine_tune` runs the epochs for ``NluModel.fit``: AdamW with a linear warm-up
+schedule, the joint loss over partly labelled examples (a review has only a
+sentiment, an NLU example an intent, maybe a sentiment, and entity spans),
+batches of similar length, mixed precision where the hardware has it, early
+stopping on dev loss, and seeded, deterministic CPU runs. It sees the model only
+through its network and a batch function, so it does not import
+``components.nlu_model``.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 import torch
 from torch import nn
@@ -22,30 +25,58 @@ from torch.optim.lr_scheduler import LambdaLR
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup, set_seed
 
-from components.joint_network import JointNetwork
+from components.entity_tags import IGNORE, EntitySpan
+from components.joint_network import JointNetwork, Logits
 
-NO_LABEL = -1
-# (text, intent index, sentiment index); NO_LABEL where that head does not learn.
-Example = tuple[str, int, int]
-# Texts to float intent and sentiment logits, on the network's device.
-Forward = Callable[[Sequence[str]], tuple[torch.Tensor, torch.Tensor]]
+NO_LABEL = IGNORE
+# Batches are drawn from pools of this many batches sorted by text length, so a
+# batch pads little while the order of batches stays random.
+_POOL_BATCHES = 50
 # transformers leaves this untyped; state once what it returns.
 _linear_schedule = cast(Callable[..., LambdaLR], get_linear_schedule_with_warmup)
 
 
 @dataclass(frozen=True)
+class Example:
+    """One training text with label indices; NO_LABEL where a head does not learn.
+
+    ``entities`` None means the text has no entity annotation at all (a review),
+    so the entity head does not learn from it; ``()`` means "no entities here".
+    """
+
+    text: str
+    intent: int
+    sentiment: int
+    entities: tuple[EntitySpan, ...] | None
+
+
+class Targets(NamedTuple):
+    """What a batch should predict, on the network's device."""
+
+    intent: torch.Tensor  # (batch,), NO_LABEL where unknown
+    sentiment: torch.Tensor  # (batch,)
+    entity: torch.Tensor | None  # (batch, tokens), IGNORE where unknown
+
+
+# A batch of examples to logits and targets (tokenising and autocast included).
+Forward = Callable[[Sequence[Example]], tuple[Logits, Targets]]
+
+
+@dataclass(frozen=True)
 class TrainingConfig:
-    """Hyper-parameters of `IntentSentimentModel.fit`."""
+    """Hyper-parameters of `NluModel.fit`."""
 
     max_length: int = 64  # tokens per text; replaces the model's max_length
     epochs: int = 8
     batch_size: int = 32
     learning_rate: float = 5e-5
     head_learning_rate: float = 3e-3  # heads learn faster than the encoder
-    ngram_learning_rate: float = 0.1  # sparse n-gram rows are each seen rarely
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     sentiment_loss_weight: float = 1.0
+    entity_loss_weight: float = 1.0
+    lexical_c: float = 10.0  # inverse L2 strength of the lexical expert
+    freeze_embeddings: bool = True  # the word embeddings stay as pretrained
     patience: int = 2  # early stopping on dev loss; 0 = off
     seed: int = 42
     device: str = "auto"  # "auto" keeps the model's device; else moves it there
@@ -77,7 +108,7 @@ def fine_tune(
 
     Args:
         network: The network `forward` runs; it stays on its device.
-        forward: Logits of a batch of texts (tokenising and autocast included).
+        forward: Logits and targets of a batch of examples.
         examples: Training examples; at least one.
         dev: Dev examples for the dev loss and early stopping; may be empty.
         config: The hyper-parameters; `max_length` and `device` are the caller's.
@@ -92,9 +123,15 @@ def fine_tune(
         set_seed(config.seed)  # python, numpy, torch and CUDA
         if reset_heads:
             network.reset_heads()
-        epochs_run, best_epoch, train_loss, dev_loss = _epochs(
-            network, forward, examples, dev, config
-        )
+        embeddings = cast(nn.Embedding, network.encoder.get_input_embeddings()).weight
+        trainable = bool(embeddings.requires_grad)
+        embeddings.requires_grad_(trainable and not config.freeze_embeddings)
+        try:
+            epochs_run, best_epoch, train_loss, dev_loss = _epochs(
+                network, forward, examples, dev, config
+            )
+        finally:
+            embeddings.requires_grad_(trainable)
     return TrainingReport(
         epochs_run,
         best_epoch,
@@ -125,16 +162,14 @@ def reproducible(device: torch.device, num_threads: int | None) -> Iterator[None
 def parameter_groups(
     network: nn.Module, config: TrainingConfig
 ) -> list[dict[str, object]]:
-    """AdamW groups by part (encoder, n-grams, heads); weight decay on matrices only."""
-    # By name prefix; everything else (heads, the n-gram LayerNorm) is "heads".
-    rates = {
-        "encoder.": config.learning_rate,
-        "ngrams.bag.": config.ngram_learning_rate,
-        "": config.head_learning_rate,
-    }
+    """AdamW groups by part (encoder, heads); weight decay on matrices only."""
+    # By name prefix; everything else is a head.
+    rates = {"encoder.": config.learning_rate, "": config.head_learning_rate}
     # Biases and LayerNorm weights (the 1-D tensors) get no weight decay.
     groups: dict[tuple[str, bool], list[nn.Parameter]] = {}
     for name, param in network.named_parameters():
+        if not param.requires_grad:
+            continue
         prefix = next(p for p in rates if name.startswith(p))
         groups.setdefault((prefix, param.ndim >= 2), []).append(param)
     return [
@@ -145,6 +180,44 @@ def parameter_groups(
         }
         for (prefix, decay), params in groups.items()
     ]
+
+
+def joint_loss(
+    logits: Logits, targets: Targets, config: TrainingConfig
+) -> torch.Tensor:
+    """Cross-entropy of each head over the examples (tokens) that have its label."""
+    loss = logits.intent.new_zeros((), dtype=torch.float32)
+    pairs = [
+        (logits.intent, targets.intent, 1.0),
+        (logits.sentiment, targets.sentiment, config.sentiment_loss_weight),
+    ]
+    if logits.entity is not None and targets.entity is not None:
+        flat = logits.entity.reshape(-1, logits.entity.shape[-1])
+        pairs.append((flat, targets.entity.reshape(-1), config.entity_loss_weight))
+    for scores, labels, weight in pairs:
+        if bool((labels != NO_LABEL).any()):
+            loss = loss + weight * nn.functional.cross_entropy(
+                scores.float(), labels, ignore_index=NO_LABEL
+            )
+    return loss
+
+
+def length_grouped_batches(
+    examples: Sequence[Example], size: int, rng: random.Random
+) -> list[list[Example]]:
+    """Shuffled batches of examples of similar length (less padding per batch)."""
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    batches: list[list[Example]] = []
+    pool = size * _POOL_BATCHES
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: len(examples[i].text))
+        batches += [
+            [examples[i] for i in chunk[s : s + size]]
+            for s in range(0, len(chunk), size)
+        ]
+    rng.shuffle(batches)
+    return batches
 
 
 def _epochs(
@@ -160,7 +233,7 @@ def _epochs(
     scheduler = _linear_schedule(optimizer, int(config.warmup_ratio * steps), steps)
     fp16 = device.type == "cuda" and not torch.cuda.is_bf16_supported()
     scaler = torch.amp.grad_scaler.GradScaler(device.type, enabled=fp16)
-    shuffler = torch.Generator().manual_seed(config.seed)
+    rng = random.Random(config.seed)
     early_stopping = config.patience > 0 and bool(dev)
     best: tuple[int, float, float | None] = (0, math.nan, None)
     best_state: dict[str, torch.Tensor] | None = None
@@ -168,11 +241,10 @@ def _epochs(
     bar = tqdm(range(1, config.epochs + 1), "epochs", disable=not config.show_progress)
     for epoch in bar:
         network.train()
-        order = torch.randperm(len(examples), generator=shuffler).tolist()
-        batches = _batches([examples[i] for i in order], config.batch_size)
+        batches = length_grouped_batches(examples, config.batch_size, rng)
         total = 0.0
         for batch in tqdm(batches, f"epoch {epoch}", leave=False, disable=bar.disable):
-            loss = _loss(forward, batch, config.sentiment_loss_weight, device)
+            loss = joint_loss(*forward(batch), config)
             optimizer.zero_grad(set_to_none=True)
             torch.autograd.backward(scaler.scale(loss))
             scaler.unscale_(optimizer)
@@ -199,41 +271,17 @@ def _epochs(
     return epoch, *best
 
 
-def _loss(
-    forward: Forward, batch: list[Example], weight: float, device: torch.device
-) -> torch.Tensor:
-    texts, intents, sentiments = zip(*batch, strict=True)
-    intent_logits, sentiment_logits = forward(texts)
-    loss = intent_logits.new_zeros(())
-    for logits, labels, scale in (
-        (intent_logits, intents, 1.0),
-        (sentiment_logits, sentiments, weight),
-    ):
-        target = torch.tensor(labels, device=device)
-        known = target != NO_LABEL
-        if known.any():
-            loss = loss + scale * nn.functional.cross_entropy(
-                logits[known], target[known]
-            )
-    return loss
-
-
 def _dev_loss(
     network: JointNetwork,
     forward: Forward,
     dev: list[Example],
     config: TrainingConfig,
 ) -> float:
-    device = next(network.parameters()).device
     network.eval()
     with torch.inference_mode():
         total = sum(
-            _loss(forward, batch, config.sentiment_loss_weight, device).item()
-            * len(batch)
-            for batch in _batches(dev, config.batch_size)
+            joint_loss(*forward(dev[s : s + config.batch_size]), config).item()
+            * len(dev[s : s + config.batch_size])
+            for s in range(0, len(dev), config.batch_size)
         )
     return total / len(dev)
-
-
-def _batches(items: list[Example], size: int) -> list[list[Example]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]

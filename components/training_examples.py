@@ -13,28 +13,40 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rasa.shared.exceptions import InvalidConfigException
-from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    INTENT,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.constants import SENTIMENT_LABELS, SENTIMENT_METADATA_KEY
+from components.entity_tags import EntitySpan
 from components.errors import COMPONENT_NAME, BertIntentSentimentError
 
 if TYPE_CHECKING:  # torch and transformers load only when a model is built
-    from components.intent_sentiment_model import LabelledText
+    from components.nlu_model import LabelledText
 
 
-def labelled_examples(training_data: TrainingData) -> list[LabelledText]:
-    """The NLU examples with text and intent, and the sentiment in their metadata.
+def labelled_examples(
+    training_data: TrainingData, skip_entities: Iterable[str] = ()
+) -> list[LabelledText]:
+    """The NLU examples with text and intent, their sentiment and entity spans.
 
     Rasa keeps an example's ``metadata:`` under ``metadata.example`` and the
-    intent block's under ``metadata.intent``; the example's label wins.
+    intent block's under ``metadata.intent``; the example's label wins. Entities
+    of the types in ``skip_entities`` are left out (read as no entity).
 
     Raises:
         BertIntentSentimentError: Some sentiment labels are not in
             ``SENTIMENT_LABELS``.
     """
-    from components.intent_sentiment_model import LabelledText
+    from components.nlu_model import LabelledText
 
+    skipped = set(skip_entities)
     examples, unknown = [], []
     for message in training_data.intent_examples:
         text, intent = message.get(TEXT), message.get(INTENT)
@@ -49,7 +61,16 @@ def labelled_examples(training_data: TrainingData) -> list[LabelledText]:
                 break
         if label is not None and label not in SENTIMENT_LABELS:
             unknown.append(f"{text.strip()!r}: {label!r}")
-        examples.append(LabelledText(text, intent, label))
+        spans = tuple(
+            EntitySpan(
+                str(e[ENTITY_ATTRIBUTE_TYPE]),
+                int(e[ENTITY_ATTRIBUTE_START]),
+                int(e[ENTITY_ATTRIBUTE_END]),
+            )
+            for e in message.get(ENTITIES) or []
+            if e.get(ENTITY_ATTRIBUTE_TYPE) not in skipped
+        )
+        examples.append(LabelledText(text, intent, label, spans))
     if unknown:
         raise BertIntentSentimentError(
             f"Sentiment metadata must be one of {', '.join(SENTIMENT_LABELS)}; fix "
@@ -70,7 +91,7 @@ def review_examples(config: dict[str, Any]) -> list[LabelledText]:
     if not config["use_review_corpus"] and not config["extra_sentiment_corpus"]:
         return []
     from components import sentiment_corpus as corpus
-    from components.intent_sentiment_model import LabelledText
+    from components.nlu_model import LabelledText
 
     try:
         reviews = []

@@ -1,33 +1,37 @@
-"""Shared fixtures for the NLU component tests: a tiny backbone and the MiniLM asset."""
+"""Shared fixtures for the NLU component tests: a tiny backbone.
+
+The real pretrained encoder (`e5_zh`) is a fixture of ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import torch
 from transformers import BertConfig, BertModel, BertTokenizer
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 # BERT's special tokens keep their usual ids 0-4; then the characters and words
-# the toy texts use. Anything else becomes [UNK], which tests rely on too.
+# the toy texts use (the last line adds product and colour names). Anything else
+# becomes [UNK], which tests rely on too.
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 CJK_CHARACTERS = (
     "你您好早上晚安再见拜谢多少钱价格贵便宜打折优惠怎么退款货质量太差了慢坏很"
     "喜欢满意不错推荐买一件这个那有吗是的我想要问下请帮看衣服鞋子颜色尺码发快递"
     "到什么时候客服投诉生气失望棒爱开心在呀嗨东西明天聊走先用心超级"
+    "裙帽袜红黑白蓝"
 )
 ASCII_WORDS = ("hello", "hi", "bye", "price", "good", "bad", "ok", "the", "is", "a")
 
 
 @pytest.fixture(scope="session")
 def tiny_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised 2-layer BERT with a ~120-token vocabulary, on disk.
+    """A randomly initialised 2-layer BERT with a ~130-token vocabulary, on disk.
 
     Loads like any pretrained checkpoint (`AutoModel`/`AutoTokenizer` with
-    `local_files_only=True`) in well under a second.
+    `local_files_only=True`) in well under a second. Only the slow tokenizer's
+    files are saved (no tokenizer.json): `AutoTokenizer` converts them to the
+    fast tokenizer that entity offsets need.
     """
     directory = tmp_path_factory.mktemp("tiny_backbone")
     vocab = [*SPECIAL_TOKENS, *dict.fromkeys(CJK_CHARACTERS), *ASCII_WORDS]
@@ -47,19 +51,3 @@ def tiny_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
         torch.manual_seed(0)
         BertModel(config).save_pretrained(directory)  # type: ignore[no-untyped-call]
     return directory
-
-
-@pytest.fixture(scope="session")
-def minilm_path() -> Path:
-    """The pretrained all-MiniLM-L6-v2 checkpoint that `make assets` unpacks.
-
-    `MINILM_PATH` overrides the location. A missing checkpoint fails the test,
-    or skips it when `ALLOW_MISSING_ASSETS=1`.
-    """
-    path = Path(os.environ.get("MINILM_PATH", REPO_ROOT / ".assets" / "minilm"))
-    if not (path / "config.json").is_file():
-        message = f"no MiniLM checkpoint in {path}: run `make assets`"
-        if os.environ.get("ALLOW_MISSING_ASSETS") == "1":
-            pytest.skip(message)
-        pytest.fail(message)
-    return path

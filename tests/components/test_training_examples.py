@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from components.bert_intent_sentiment import BertIntentSentimentClassifier
 from components.constants import SENTIMENT_LABELS
 from components.errors import BertIntentSentimentError
-from components.intent_sentiment_model import LabelledText
+from components.nlu_model import EntitySpan, LabelledText
 from components.training_examples import dev_split, labelled_examples, review_examples
 
 
@@ -47,9 +47,57 @@ def test_sentiment_comes_from_example_metadata_in_rasa_yaml() -> None:
         )
     )
     assert labelled_examples(data) == [
-        LabelledText("太差了", "complain", "negative"),
-        LabelledText("还行吧", "complain", "neutral"),
-        LabelledText("你好", "greet", None),
+        LabelledText("太差了", "complain", "negative", ()),
+        LabelledText("还行吧", "complain", "neutral", ()),
+        LabelledText("你好", "greet", None, ()),
+    ]
+
+
+ANNOTATED = textwrap.dedent(
+    """
+    version: "3.1"
+    nlu:
+    - intent: ask_price
+      examples: |
+        - [红色](color)的[连衣裙](product)多少钱
+        - 这个多少钱
+    - intent: give_phone
+      examples: |
+        - 我的电话是[13812345678](phone_number)
+    - regex: phone_number
+      examples: |
+        - 1[3-9]\\d{9}
+    """
+)
+
+
+def test_entity_spans_come_from_the_annotations_in_rasa_yaml() -> None:
+    data = RasaYAMLReader().reads(ANNOTATED)
+
+    assert labelled_examples(data) == [
+        LabelledText(
+            "红色的连衣裙多少钱",
+            "ask_price",
+            None,
+            (EntitySpan("color", 0, 2), EntitySpan("product", 3, 6)),
+        ),
+        # Annotated with no entity: the entity head learns "none here".
+        LabelledText("这个多少钱", "ask_price", None, ()),
+        LabelledText("我的电话是13812345678", "give_phone", None, (
+            EntitySpan("phone_number", 5, 16),
+        )),
+    ]  # fmt: skip
+
+
+def test_skipped_entity_types_read_as_no_entity() -> None:
+    data = RasaYAMLReader().reads(ANNOTATED)
+
+    examples = labelled_examples(data, skip_entities={"phone_number", "size"})
+
+    assert [e.entities for e in examples] == [
+        (EntitySpan("color", 0, 2), EntitySpan("product", 3, 6)),
+        (),
+        (),
     ]
 
 
