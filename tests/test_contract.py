@@ -153,6 +153,23 @@ def test_entity_annotations_use_contract_names(
     assert used <= ENTITIES
 
 
+@pytest.mark.parametrize("data", ["train_data", "test_data"])
+def test_no_two_entities_of_one_type_touch(
+    data: str, request: pytest.FixtureRequest
+) -> None:
+    # The entity head tags tokens IO-style (components/entity_tags.py): two
+    # entities of one type with only spaces between them would read as one.
+    touching = []
+    for message in request.getfixturevalue(data).training_examples:
+        text = message.get("text")
+        entities = sorted(message.get("entities") or [], key=lambda e: e["start"])
+        for left, right in zip(entities, entities[1:]):
+            gap = text[left["end"] : right["start"]]
+            if left["entity"] == right["entity"] and not gap.strip():
+                touching.append(text)
+    assert touching == []
+
+
 def test_phone_and_order_annotations_match_their_formats(
     train_data: TrainingData,
 ) -> None:

@@ -33,6 +33,24 @@ def test_summary_reads_rasas_reports(results: Path) -> None:
     assert summary.entity_f1 == {"DIETClassifier": 0.7}
 
 
+def test_every_entity_extractors_report_is_read(results: Path) -> None:
+    for name, f1 in (
+        ("RegexEntityExtractor", 0.3),
+        ("CRFEntityExtractor", 0.5),
+        ("BertIntentSentimentClassifier", 0.6),
+    ):
+        entity = {"macro avg": {"f1-score": f1}}
+        (results / f"{name}_report.json").write_text(json.dumps(entity))
+    (results / "sentiment_report.json").write_text(json.dumps({"model": {}}))
+
+    assert summarise(results).entity_f1 == {
+        "BertIntentSentimentClassifier": 0.6,
+        "CRFEntityExtractor": 0.5,
+        "DIETClassifier": 0.7,
+        "RegexEntityExtractor": 0.3,
+    }
+
+
 def test_gate_passes_and_fails_on_accuracy(results: Path) -> None:
     assert main([str(results), "--min-accuracy", "0.8"]) == 0
     assert main([str(results), "--min-accuracy", "0.81"]) == 1

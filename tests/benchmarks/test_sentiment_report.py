@@ -69,20 +69,30 @@ def test_polar_sentiment_takes_the_stronger_pole() -> None:
     assert polar_sentiment({"intent": {"name": "greet"}}) is None
 
 
-def test_bench_table_has_a_column_per_pipeline() -> None:
+def test_bench_table_has_a_column_per_pipeline_and_reference() -> None:
     results = {
         "pipelines": {
-            "config.yml": {"intent_accuracy": 0.95, "latency_p50_ms": 12.34},
+            "config.yml (int8)": {"intent_accuracy": 0.95, "latency_p50_ms": 12.34},
             "configs/diet_baseline.yml": {"intent_accuracy": 0.932},
         },
-        "snownlp_reference": {"sentiment_accuracy_review_holdout": 0.838},
+        "lexical_reference": {
+            "svm_intent_accuracy": 0.955,
+            "svm_sentiment_accuracy_test_file": 0.79,
+            "svm_sentiment_accuracy_review_holdout": 0.849,
+            "snownlp_sentiment_accuracy_test_file": 0.466,
+            "snownlp_sentiment_accuracy_review_holdout": 0.838,
+        },
     }
 
     table = markdown(results).splitlines()
 
     assert table[0] == (
-        "| metric | config.yml | configs/diet_baseline.yml | snownlp classifier |"
+        "| metric | config.yml (int8) | configs/diet_baseline.yml "
+        "| TF-IDF + LinearSVC | snownlp |"
     )
-    assert "| intent accuracy | 0.950 | 0.932 | n/a |" in table
-    assert "| latency p50 (ms) | 12.3 | n/a | n/a |" in table
-    assert "| sentiment acc., review holdout | n/a | n/a | 0.838 |" in table
+    assert "| intent accuracy | 0.950 | 0.932 | 0.955 | n/a |" in table
+    assert "| latency p50 (ms) | 12.3 | n/a | n/a | n/a |" in table
+    assert (
+        "| sentiment acc., review holdout (2-way) | n/a | n/a | 0.849 | 0.838 |"
+        in table
+    )

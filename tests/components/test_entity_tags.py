@@ -1,4 +1,4 @@
-"""BIO tags: training spans onto tokens, predicted tags back onto characters."""
+"""IO tags: training spans onto tokens, predicted tags back onto characters."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from components.entity_tags import (
 )
 
 TAGS = tag_names(["product", "color"])
-OUT, B_PRODUCT, I_PRODUCT, B_COLOR, I_COLOR = range(len(TAGS))
+OUT, PRODUCT, COLOR = range(len(TAGS))
 # Offsets as a fast tokenizer gives them: special tokens and padding own no
 # characters.
 CLS = SEP = PAD = (0, 0)
 
 
 def _tags(offsets: list[tuple[int, int]], *spans: EntitySpan) -> list[str]:
-    """Tag names rather than ids, so a failure reads like the BIO sequence."""
+    """Tag names rather than ids, so a failure reads like the tag sequence."""
     return ["-" if i == IGNORE else TAGS[i] for i in token_tags(offsets, spans, TAGS)]
 
 
@@ -44,9 +44,11 @@ def _decode(
 # --- tag names ----------------------------------------------------------------------
 
 
-def test_tag_names_put_outside_first_then_b_and_i_per_type() -> None:
-    assert TAGS == ("O", "B-product", "I-product", "B-color", "I-color")
+def test_tag_names_put_outside_first_then_one_tag_per_type() -> None:
+    assert TAGS == ("O", "product", "color")
     assert tag_names([]) == (OUTSIDE,)
+    with pytest.raises(ValueError, match="'O'"):
+        tag_names(["O"])
 
 
 @pytest.mark.parametrize("types", [(), ("product",), ("product", "color", "city")])
@@ -57,12 +59,12 @@ def test_entity_types_undo_tag_names(types: tuple[str, ...]) -> None:
 # --- spans to token tags ------------------------------------------------------------
 
 
-def test_tokens_inside_a_span_get_b_then_i() -> None:
+def test_tokens_inside_a_span_get_its_type() -> None:
     # "买衣服吧": one token per character.
     offsets = [CLS, (0, 1), (1, 2), (2, 3), (3, 4), SEP, PAD]
 
     assert _tags(offsets, EntitySpan("product", 1, 3)) == [
-        "-", "O", "B-product", "I-product", "O", "-", "-",
+        "-", "O", "product", "product", "O", "-", "-",
     ]  # fmt: skip
 
 
@@ -72,24 +74,24 @@ def test_a_token_belongs_to_a_span_holding_more_than_half_of_it() -> None:
 
     # 2 of "hel"'s 3 characters are in: in; 1 of "world"'s 5: out.
     assert _tags(offsets, EntitySpan("product", 1, 7)) == [
-        "B-product", "I-product", "O",
+        "product", "product", "O",
     ]  # fmt: skip
     # Exactly half of "lo" is not a majority; "hel" wholly in still is.
-    assert _tags(offsets, EntitySpan("product", 0, 4)) == ["B-product", "O", "O"]
+    assert _tags(offsets, EntitySpan("product", 0, 4)) == ["product", "O", "O"]
 
 
 def test_a_span_inside_a_single_token_takes_that_token() -> None:
     # "iPhone15" as one token; the gold span is "15" only.
     assert _tags([CLS, (0, 8), SEP], EntitySpan("product", 6, 8)) == [
-        "-", "B-product", "-",
+        "-", "product", "-",
     ]  # fmt: skip
-    assert _tags([(0, 8)], EntitySpan("product", 7, 8)) == ["B-product"]
+    assert _tags([(0, 8)], EntitySpan("product", 7, 8)) == ["product"]
 
 
 def test_a_span_that_no_token_has_a_majority_of_takes_every_token_it_touches() -> None:
     # Tokens "ab" and "cd"; the span "bc" is half of each.
     assert _tags([(0, 2), (2, 4), (4, 6)], EntitySpan("color", 1, 3)) == [
-        "B-color", "I-color", "O",
+        "color", "color", "O",
     ]  # fmt: skip
 
 
@@ -98,18 +100,19 @@ def test_tokens_without_characters_are_ignored_even_inside_a_span() -> None:
     offsets = [CLS, (0, 0), (0, 2), (2, 3), SEP]
 
     assert _tags(offsets, EntitySpan("product", 0, 3)) == [
-        "-", "-", "B-product", "I-product", "-",
+        "-", "-", "product", "product", "-",
     ]  # fmt: skip
 
 
-def test_adjacent_entities_of_the_same_type_each_start_with_b() -> None:
-    # "衣服鞋子": two products, one token per character.
+def test_adjacent_entities_of_the_same_type_read_as_one() -> None:
+    # "衣服鞋子": two products, one token per character; IO cannot tell them
+    # apart (the NLU data has no such pair, tests/test_contract.py checks).
     offsets = [(0, 1), (1, 2), (2, 3), (3, 4)]
     spans = (EntitySpan("product", 0, 2), EntitySpan("product", 2, 4))
 
-    assert _tags(offsets, *spans) == [
-        "B-product", "I-product", "B-product", "I-product",
-    ]  # fmt: skip
+    assert _tags(offsets, *spans) == ["product"] * 4
+    ids = token_tags(offsets, spans, TAGS)
+    assert _decode("衣服鞋子", offsets, ids) == [("product", 0, 4, "衣服鞋子")]
 
 
 def test_adjacent_entities_of_different_types() -> None:
@@ -117,14 +120,14 @@ def test_adjacent_entities_of_different_types() -> None:
     offsets = [(0, 1), (1, 2), (2, 3), (3, 4)]
     spans = (EntitySpan("color", 0, 2), EntitySpan("product", 2, 4))
 
-    assert _tags(offsets, *spans) == ["B-color", "I-color", "B-product", "I-product"]
+    assert _tags(offsets, *spans) == ["color", "color", "product", "product"]
 
 
 def test_the_first_of_overlapping_spans_keeps_a_shared_token() -> None:
     offsets = [(0, 1), (1, 2), (2, 3)]
     spans = (EntitySpan("color", 0, 2), EntitySpan("product", 1, 3))
 
-    assert _tags(offsets, *spans) == ["B-color", "I-color", "B-product"]
+    assert _tags(offsets, *spans) == ["color", "color", "product"]
 
 
 def test_spans_of_unknown_types_read_as_no_entity() -> None:
@@ -156,7 +159,7 @@ def test_a_span_beyond_the_truncated_tokens_tags_nothing() -> None:
 def test_decode_gives_typed_spans_on_the_exact_characters() -> None:
     text = "红色衣服多少钱"
     offsets = [CLS, *((i, i + 1) for i in range(len(text))), SEP]
-    tags = [OUT, B_COLOR, I_COLOR, B_PRODUCT, I_PRODUCT, OUT, OUT, OUT, OUT]
+    tags = [OUT, COLOR, COLOR, PRODUCT, PRODUCT, OUT, OUT, OUT, OUT]
 
     assert _decode(text, offsets, tags) == [
         ("color", 0, 2, "红色"),
@@ -168,7 +171,7 @@ def test_decode_confidence_is_the_mean_over_the_entity_tokens() -> None:
     found = decode(
         "衣服好",
         [(0, 1), (1, 2), (2, 3)],
-        [B_PRODUCT, I_PRODUCT, OUT],
+        [PRODUCT, PRODUCT, OUT],
         [0.9, 0.5, 0.99],
         TAGS,
     )
@@ -179,34 +182,24 @@ def test_decode_confidence_is_the_mean_over_the_entity_tokens() -> None:
     assert entity.confidence == pytest.approx(0.7)
 
 
-def test_an_i_tag_without_a_b_starts_an_entity() -> None:
+def test_a_change_of_type_starts_a_new_entity() -> None:
     offsets = [(0, 1), (1, 2), (2, 3), (3, 4)]
 
-    assert _decode("买衣服吧", offsets, [OUT, I_PRODUCT, I_PRODUCT, OUT]) == [
-        ("product", 1, 3, "衣服")
-    ]
-    # At the very start too.
-    assert _decode("衣服", offsets[:2], [I_PRODUCT, I_PRODUCT]) == [
-        ("product", 0, 2, "衣服")
-    ]
-
-
-def test_an_i_tag_of_another_type_starts_a_new_entity() -> None:
-    offsets = [(0, 1), (1, 2), (2, 3), (3, 4)]
-
-    assert _decode("红色衣服", offsets, [B_COLOR, I_COLOR, I_PRODUCT, I_PRODUCT]) == [
+    assert _decode("红色衣服", offsets, [COLOR, COLOR, PRODUCT, PRODUCT]) == [
         ("color", 0, 2, "红色"),
         ("product", 2, 4, "衣服"),
     ]
+    assert _decode("买衣服吧", offsets, [OUT, PRODUCT, PRODUCT, OUT]) == [
+        ("product", 1, 3, "衣服")
+    ]
 
 
-def test_a_b_tag_after_an_i_tag_of_the_same_type_starts_a_new_entity() -> None:
+def test_an_outside_token_ends_an_entity() -> None:
     offsets = [(0, 1), (1, 2), (2, 3), (3, 4)]
-    tags = [B_PRODUCT, I_PRODUCT, B_PRODUCT, I_PRODUCT]
 
-    assert _decode("衣服鞋子", offsets, tags) == [
+    assert _decode("衣服和鞋", offsets, [PRODUCT, PRODUCT, OUT, PRODUCT]) == [
         ("product", 0, 2, "衣服"),
-        ("product", 2, 4, "鞋子"),
+        ("product", 3, 4, "鞋"),
     ]
 
 
@@ -214,10 +207,10 @@ def test_decode_trims_whitespace_around_an_entity() -> None:
     # XLM-R pieces like "▁15" carry the space before them.
     text = "iPhone 15 多少钱"
     offsets = [CLS, (0, 6), (6, 9), (9, 10), (10, 13), SEP]
-    tags = [OUT, B_PRODUCT, I_PRODUCT, I_PRODUCT, OUT, OUT]
+    tags = [OUT, PRODUCT, PRODUCT, PRODUCT, OUT, OUT]
 
     assert _decode(text, offsets, tags) == [("product", 0, 9, "iPhone 15")]
-    assert _decode(text, offsets, [OUT, OUT, B_PRODUCT, OUT, OUT, OUT]) == [
+    assert _decode(text, offsets, [OUT, OUT, PRODUCT, OUT, OUT, OUT]) == [
         ("product", 7, 9, "15")
     ]
 
@@ -226,8 +219,8 @@ def test_an_entity_of_whitespace_only_is_dropped() -> None:
     text = "衣服 \t 好"
     offsets = [(0, 1), (1, 2), (2, 5), (5, 6)]
 
-    assert _decode(text, offsets, [OUT, OUT, B_COLOR, OUT]) == []
-    assert _decode(text, offsets, [B_PRODUCT, I_PRODUCT, I_PRODUCT, OUT]) == [
+    assert _decode(text, offsets, [OUT, OUT, COLOR, OUT]) == []
+    assert _decode(text, offsets, [PRODUCT, PRODUCT, PRODUCT, OUT]) == [
         ("product", 0, 2, "衣服")
     ]
 
@@ -235,13 +228,13 @@ def test_an_entity_of_whitespace_only_is_dropped() -> None:
 def test_tokens_without_characters_neither_end_nor_join_an_entity() -> None:
     offsets = [CLS, (0, 0), (0, 1), (0, 0), (1, 2), SEP, PAD]
     # Whatever is predicted on special tokens and padding does not count.
-    tags = [B_COLOR, I_COLOR, B_PRODUCT, B_COLOR, I_PRODUCT, I_COLOR, B_COLOR]
+    tags = [COLOR, COLOR, PRODUCT, COLOR, PRODUCT, COLOR, COLOR]
 
     assert _decode("衣服", offsets, tags) == [("product", 0, 2, "衣服")]
 
 
 def test_decode_of_nothing_is_nothing() -> None:
-    assert _decode("", [CLS, SEP], [B_PRODUCT, I_PRODUCT]) == []
+    assert _decode("", [CLS, SEP], [PRODUCT, PRODUCT]) == []
     assert _decode("", [], []) == []
     assert _decode("你好", [(0, 1), (1, 2)], [OUT, OUT]) == []
 

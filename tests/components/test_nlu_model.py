@@ -552,7 +552,8 @@ def test_lexical_experts_learn_save_and_load(
     assert hits / len(labelled) >= 0.9
     meta = json.loads((tmp_path / "saved" / LABELS_FILE).read_text(encoding="utf-8"))
     assert meta["lexical_weight"] == 1.0
-    assert {"lexical_intent.json", "lexical_sentiment.safetensors"} <= {
+    assert meta["lexical_heads"] == ["intent", "sentiment"]
+    assert {"lexical.json", "lexical.safetensors"} <= {
         p.name for p in (tmp_path / "saved").iterdir()
     }
     assert loaded.predict(texts) == model.predict(texts)
@@ -588,7 +589,7 @@ def test_missing_lexical_files_are_a_load_error(
     model = _fresh(tiny_backbone, lexical_weight=1.0)
     model.fit(TOY_TRAIN, [], TOY_CONFIG)
     model.save(tmp_path / "saved")
-    (tmp_path / "saved" / "lexical_intent.safetensors").unlink()
+    (tmp_path / "saved" / "lexical.safetensors").unlink()
 
     with pytest.raises(ModelLoadError, match="cannot load"):
         NluModel.load(tmp_path / "saved")
