@@ -75,24 +75,40 @@ def evaluate(
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the process exit code."""
+    from components.bert_intent_sentiment import BertIntentSentimentClassifier
+
+    # The component's defaults, so a run without flags is the shipped setup.
+    default = BertIntentSentimentClassifier.get_default_config()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE)
     parser.add_argument("--nlu", type=Path, default=Path("data/nlu"))
     parser.add_argument("--test", type=Path, default=Path("tests/test_nlu.yml"))
-    parser.add_argument("--encoder-layers", type=int, default=None)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=5e-5)
-    parser.add_argument("--head-learning-rate", type=float, default=3e-3)
-    parser.add_argument("--lexical-weight", type=float, default=1.0, help="0: none")
-    parser.add_argument("--lexical-c", type=float, default=10.0)
-    parser.add_argument("--repeats", type=int, default=2, help="NLU example repeats")
-    parser.add_argument("--reviews", type=int, default=3000)
+    parser.add_argument("--encoder-layers", type=int, default=default["encoder_layers"])
+    parser.add_argument("--epochs", type=int, default=default["epochs"])
+    parser.add_argument("--batch-size", type=int, default=default["batch_size"])
+    parser.add_argument("--learning-rate", type=float, default=default["learning_rate"])
+    parser.add_argument(
+        "--head-learning-rate", type=float, default=default["head_learning_rate"]
+    )
+    parser.add_argument(
+        "--lexical-weight",
+        type=float,
+        default=default["lexical_weight"],
+        help="0: none",
+    )
+    parser.add_argument("--lexical-c", type=float, default=default["lexical_c"])
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=default["nlu_example_repeats"],
+        help="NLU example repeats",
+    )
+    parser.add_argument("--reviews", type=int, default=default["review_corpus_limit"])
     parser.add_argument("--holdout-reviews", type=int, default=None)
-    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--max-length", type=int, default=default["max_length"])
     parser.add_argument("--no-bf16", action="store_true", help="train in float32")
     parser.add_argument("--int8", action="store_true", help="also measure int8")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=default["random_seed"])
     parser.add_argument("--save", type=Path, default=None, help="keep the model here")
     args = parser.parse_args(argv)
 

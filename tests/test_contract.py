@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -163,7 +164,7 @@ def test_no_two_entities_of_one_type_touch(
     for message in request.getfixturevalue(data).training_examples:
         text = message.get("text")
         entities = sorted(message.get("entities") or [], key=lambda e: e["start"])
-        for left, right in zip(entities, entities[1:]):
+        for left, right in pairwise(entities):
             gap = text[left["end"] : right["start"]]
             if left["entity"] == right["entity"] and not gap.strip():
                 touching.append(text)

@@ -154,7 +154,7 @@ def _extract(archive: zipfile.ZipFile, member: str, target: Path) -> int:
     return count
 
 
-def build(target: Path, inputs: str, make: Callable[[Path], None], what: str) -> Path:
+def build(target: Path, inputs: str, make: Callable[[Path], object], what: str) -> Path:
     """Builds ``target`` with ``make`` unless it is complete for ``inputs``.
 
     ``make`` writes into a temporary sibling folder, which replaces ``target``

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import random
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -71,7 +72,8 @@ def _load(folder: Path) -> tuple[PreTrainedModel, object]:
     model = AutoModel.from_pretrained(
         folder, local_files_only=True, add_pooling_layer=False
     ).eval()
-    tokenizer = AutoTokenizer.from_pretrained(
+    # transformers leaves from_pretrained untyped.
+    tokenizer = cast(Any, AutoTokenizer).from_pretrained(
         folder, local_files_only=True, fix_mistral_regex=False
     )
     return model, tokenizer
@@ -162,7 +164,7 @@ def test_a_rebuilt_asset_in_another_checkout_keeps_the_fingerprint(
     }
 
     def key() -> str:
-        return calculate_fingerprint_key(BertIntentSentimentClassifier, config, {})
+        return str(calculate_fingerprint_key(BertIntentSentimentClassifier, config, {}))
 
     monkeypatch.chdir(e5_zh.parent.parent)
     here = key()
