@@ -157,8 +157,9 @@ class BertIntentSentimentClassifier(
             # (AVX512-BF16, AMX): about twice as fast. Others train in float32.
             "cpu_bf16": True,
             # Int8 dynamic quantisation of the encoder's Linear layers when the
-            # model is loaded on CPU: answers ~1.5x faster, but several points of
-            # entity F1 lost (BENCHMARKS.md); for latency-bound deployments.
+            # model is loaded on CPU: answers about twice as fast, for several
+            # points of intent accuracy and entity F1 (BENCHMARKS.md); for
+            # latency-bound deployments.
             "cpu_int8": False,
             # Intents listed in `intent_ranking`; 0 = all.
             "ranking_length": 10,

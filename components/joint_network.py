@@ -53,7 +53,7 @@ class Logits(NamedTuple):
 class JointNetwork(nn.Module):
     """Encoder; mean pooling into intent and sentiment heads; a token entity head.
 
-    The entity head tags every token (BIO, see ``components.entity_tags``).
+    The entity head tags every token (IO tags, see ``components.entity_tags``).
     """
 
     def __init__(

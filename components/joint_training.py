@@ -27,6 +27,7 @@ from transformers import get_linear_schedule_with_warmup, set_seed
 
 from components.entity_tags import IGNORE, EntitySpan
 from components.joint_network import JointNetwork, Logits
+from components.lexical_model import LexicalSpec
 
 NO_LABEL = IGNORE
 # Batches are drawn from pools of this many batches sorted by text length, so a
@@ -75,7 +76,7 @@ class TrainingConfig:
     weight_decay: float = 0.01
     sentiment_loss_weight: float = 1.0
     entity_loss_weight: float = 1.0
-    lexical_c: float = 10.0  # inverse L2 strength of the lexical expert
+    lexical_c: float = LexicalSpec.c  # inverse L2 strength of the lexical expert
     freeze_embeddings: bool = True  # the word embeddings stay as pretrained
     patience: int = 2  # early stopping on dev loss; 0 = off
     seed: int = 42

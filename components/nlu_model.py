@@ -7,7 +7,7 @@ message gives both rankings and the entity spans.
 This module holds the model's public face: its data shapes, building, saving,
 loading, `predict` and `fit`. The network itself and the loading of its parts are
 in ``components.joint_network``, the fine-tuning loop in
-``components.joint_training``, the BIO tagging in ``components.entity_tags``.
+``components.joint_training``, the IO tagging in ``components.entity_tags``.
 """
 
 from __future__ import annotations
