@@ -1,9 +1,10 @@
 """Reference points for the NLU figures: character n-gram TF-IDF + linear SVM.
 
 Not part of the bot. It shows how far plain lexical features go on the same splits as
-``benchmarks.nlu_ablation``: intents (NLU data -> held-out NLU file) and two-way
-sentiment (review training split -> review holdout). It also prints snownlp's own
-classifier on the review holdout.
+``make bench-nlu`` and ``benchmarks.nlu_ablation``: intents and three-way sentiment
+(NLU data -> held-out NLU file) and two-way sentiment (review training split ->
+review holdout), next to snownlp's own classifier; ``make bench-nlu`` prints them
+beside the pipelines.
 
 Usage: ``python -m benchmarks.lexical_baseline``
 """
@@ -39,13 +40,20 @@ def svm_accuracy(
     return accuracy(list(gold), predicted)
 
 
-def main() -> int:
-    """Prints the reference figures as one JSON line."""
-    train = load_test_examples(Path("data/nlu"))
-    test = load_test_examples(Path("tests/test_nlu.yml"))
+def reference_figures(
+    nlu: Path, train_nlu: Path = Path("data/nlu")
+) -> dict[str, float]:
+    """TF-IDF + LinearSVC and snownlp on the splits ``make bench-nlu`` uses.
+
+    Intents and three-way sentiment: ``train_nlu`` -> ``nlu``; two-way
+    sentiment: the review training split -> the review holdout.
+    """
+    train = load_test_examples(train_nlu)
+    test = load_test_examples(nlu)
     reviews, holdout = train_holdout_split(load_reviews())
-    figures = {
-        "intent_accuracy_svm": svm_accuracy(
+    with_sentiment = [e for e in train if e.sentiment]
+    return {
+        "svm_intent_accuracy": svm_accuracy(
             [e.text for e in train],
             [e.intent or "" for e in train],
             [e.text for e in test],
@@ -53,7 +61,15 @@ def main() -> int:
             analyzer="char_wb",
             c=3.0,
         ),
-        "review_holdout_accuracy_svm": svm_accuracy(
+        "svm_sentiment_accuracy_test_file": svm_accuracy(
+            [e.text for e in with_sentiment],
+            [e.sentiment or "" for e in with_sentiment],
+            [e.text for e in test],
+            [e.sentiment or "" for e in test],
+            analyzer="char_wb",
+            c=1.0,
+        ),
+        "svm_sentiment_accuracy_review_holdout": svm_accuracy(
             [r.text for r in reviews],
             [r.sentiment for r in reviews],
             [r.text for r in holdout],
@@ -61,12 +77,20 @@ def main() -> int:
             analyzer="char",
             c=1.0,
         ),
-        "review_holdout_accuracy_snownlp": accuracy(
+        "snownlp_sentiment_accuracy_test_file": accuracy(
+            [e.sentiment for e in test],
+            [snownlp_sentiment(e.text, three_way=True) for e in test],
+        ),
+        "snownlp_sentiment_accuracy_review_holdout": accuracy(
             [r.sentiment for r in holdout],
             [snownlp_sentiment(r.text, three_way=False) for r in holdout],
         ),
     }
-    print(json.dumps(figures))
+
+
+def main() -> int:
+    """Prints the reference figures on ``tests/test_nlu.yml`` as one JSON line."""
+    print(json.dumps(reference_figures(Path("tests/test_nlu.yml"))))
     return 0
 
 

@@ -203,52 +203,6 @@ def entity_macro_f1(agent: Any, nlu: Path) -> float:
     return float(report["macro avg"]["f1-score"])  # type: ignore[index]
 
 
-def lexical_reference(nlu: Path) -> dict[str, float]:
-    """TF-IDF + LinearSVC on the same files; snownlp's classifier on the reviews."""
-    from benchmarks.lexical_baseline import svm_accuracy
-    from benchmarks.nlu_eval import accuracy, load_test_examples, snownlp_sentiment
-    from components.sentiment_corpus import load_reviews, train_holdout_split
-
-    train = load_test_examples(Path("data/nlu"))
-    test = load_test_examples(nlu)
-    reviews, holdout = train_holdout_split(load_reviews())
-    with_sentiment = [e for e in train if e.sentiment]
-    return {
-        "svm_intent_accuracy": svm_accuracy(
-            [e.text for e in train],
-            [e.intent or "" for e in train],
-            [e.text for e in test],
-            [e.intent or "" for e in test],
-            analyzer="char_wb",
-            c=3.0,
-        ),
-        "svm_sentiment_accuracy_test_file": svm_accuracy(
-            [e.text for e in with_sentiment],
-            [e.sentiment or "" for e in with_sentiment],
-            [e.text for e in test],
-            [e.sentiment or "" for e in test],
-            analyzer="char_wb",
-            c=1.0,
-        ),
-        "svm_sentiment_accuracy_review_holdout": svm_accuracy(
-            [r.text for r in reviews],
-            [r.sentiment for r in reviews],
-            [r.text for r in holdout],
-            [r.sentiment for r in holdout],
-            analyzer="char",
-            c=1.0,
-        ),
-        "snownlp_sentiment_accuracy_test_file": accuracy(
-            [e.sentiment for e in test],
-            [snownlp_sentiment(e.text, three_way=True) for e in test],
-        ),
-        "snownlp_sentiment_accuracy_review_holdout": accuracy(
-            [r.sentiment for r in holdout],
-            [snownlp_sentiment(r.text, three_way=False) for r in holdout],
-        ),
-    }
-
-
 def _child(*args: str) -> dict[str, Any]:
     """Runs a step of this module in a fresh process and returns its JSON."""
     # A fresh training cache, so every component really trains (Rasa would
@@ -273,6 +227,8 @@ def _uses_our_classifier(config: Path) -> bool:
 
 def run(configs: list[Path], nlu: Path, out: Path) -> dict[str, Any]:
     """Trains and evaluates every config; returns all figures."""
+    from benchmarks.lexical_baseline import reference_figures
+
     results: dict[str, Any] = {
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
@@ -282,12 +238,12 @@ def run(configs: list[Path], nlu: Path, out: Path) -> dict[str, Any]:
     }
     for config in configs:
         trained = _child("_train", str(config), str(out / config.stem))
-        variants = ["int8", "fp32"] if _uses_our_classifier(config) else ["fp32"]
+        variants = ["fp32", "int8"] if _uses_our_classifier(config) else ["fp32"]
         for variant in variants:
             name = f"{config} ({variant})" if len(variants) > 1 else str(config)
             evaluated = _child("_eval", trained["model"], str(nlu), variant)
             results["pipelines"][name] = {**trained, **evaluated}
-    results["lexical_reference"] = lexical_reference(nlu)
+    results["lexical_reference"] = reference_figures(nlu)
     return results
 
 
