@@ -36,12 +36,12 @@ from actions.marketing_action import (
     default_settings,
     sentiment_of,
 )
+from actions.product_news import news_payload
 from actions.recommender import Query, matched_tags
 from actions.replies import product_line
 from actions.service_recovery import coupon_offered, recovery_reply
 from actions.store import CLICK, IMPRESSION, PURCHASE, Interaction
 from actions.tracking import show
-from actions.wechat_news import news_payload
 
 # The collaborative model is rebuilt from the store at most this often.
 RECOMMENDER_TTL_S = 300.0

@@ -13,6 +13,7 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
+import rich_reply
 from channels.rendering import (
     Article,
     ImageOut,
@@ -31,12 +32,9 @@ class WeChatCollector(OutputChannel):
     """Collects a turn's replies; remembers the numbers of a quick-reply menu.
 
     Custom payloads (``json_message`` of a response or ``dispatcher.utter_message``)
-    understood here::
-
-        {"wechat": {"type": "image", "media_id": "..."}}
-        {"wechat": {"type": "news", "articles": [
-            {"title": "...", "description": "...", "url": "...", "picurl": "..."}]}}
-        {"wechat": {"type": "text", "content": "..."}}
+    are the rich replies of ``rich_reply``: every kind there is shown (news,
+    numbered choices, image, link card); any other custom JSON is logged as an
+    error and skipped.
     """
 
     def __init__(self) -> None:
@@ -111,19 +109,33 @@ class WeChatCollector(OutputChannel):
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
-        """WeChat payloads under ``"wechat"`` (see the class); others are logged."""
-        payload = json_message.get("wechat", json_message)
-        kind = payload.get("type") if isinstance(payload, dict) else None
-        if kind == "image" and payload.get("media_id"):
-            self._add([ImageOut(str(payload["media_id"]))])
-        elif kind == "news" and payload.get("articles"):
-            self._add(news(_article(a) for a in payload["articles"]))
-        elif kind == "text" and payload.get("content"):
-            self._add(texts(str(payload["content"])))
+        """A rich reply (``rich_reply``) in WeChat's form; anything else is logged."""
+        try:
+            reply = rich_reply.from_json(json_message)
+        except rich_reply.PayloadError as e:
+            logger.error("Malformed rich reply %r skipped: %s", json_message, e)
+            return
+        if reply is None:
+            logger.error("Custom payload %r is no rich reply; skipped.", json_message)
+            return
+        await self.send_rich_reply(recipient_id, reply)
+
+    async def send_rich_reply(
+        self, recipient_id: str, reply: rich_reply.RichReply
+    ) -> None:
+        """Every kind of rich reply, as WeChat shows it."""
+        if isinstance(reply, rich_reply.News):
+            self._add(news(_article(a) for a in reply.articles))
+        elif isinstance(reply, rich_reply.Choices):
+            buttons = [{"title": c.title, "payload": c.payload} for c in reply.choices]
+            await self.send_text_with_buttons(recipient_id, reply.text, buttons)
+        elif isinstance(reply, rich_reply.Image):
+            if reply.media_id:
+                self._add([ImageOut(reply.media_id)])
+            else:
+                await self.send_image_url(recipient_id, reply.url)
         else:
-            logger.warning(
-                "WeChat cannot show custom payload %r; skipped.", json_message
-            )
+            self._add(news([_article(reply)]))
 
 
 def news(articles: Iterable[Article]) -> list[Outbound]:
@@ -131,12 +143,12 @@ def news(articles: Iterable[Article]) -> list[Outbound]:
     return [NewsOut((article,)) for article in articles]
 
 
-def _article(raw: dict[str, Any]) -> Article:
+def _article(item: rich_reply.Article | rich_reply.LinkCard) -> Article:
     return Article(
-        title=str(raw.get("title", "")),
-        description=str(raw.get("description", "")),
-        url=str(raw.get("url", "")),
-        picurl=str(raw.get("picurl") or raw.get("image") or ""),
+        title=item.title,
+        description=item.description,
+        url=item.url,
+        picurl=item.picurl,
     )
 
 

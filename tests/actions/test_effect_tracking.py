@@ -14,7 +14,6 @@ from actions.product_actions import (
 from actions.recommendation_actions import ActionRecommendProducts
 from actions.store import CLICK, IMPRESSION, PURCHASE, MarketingStore
 from actions.tracking import show, tracked_url
-from actions.wechat_news import MAX_ARTICLES, news_payload
 from tests.actions.conftest import TODAY, TrackerFactory, listed_products, texts
 
 
@@ -81,12 +80,3 @@ def test_tracked_links() -> None:
     assert tracked_url("https://s.cn/p", "abc", "https://t.cn/") == "https://t.cn/t/abc"
     first, second = show([("a", "https://s.cn/a"), ("b", "https://s.cn/b")])
     assert first.tracking_id != second.tracking_id and first.target_url.endswith("/a")
-
-
-def test_news_payload_has_wechat_article_fields(catalog: Catalog) -> None:
-    products = list(catalog.products[:10])
-    payload = news_payload(products, [f"https://t/{i}" for i in range(10)])
-    articles = payload["news"]["articles"]
-    assert payload["msgtype"] == "news" and len(articles) == MAX_ARTICLES
-    assert set(articles[0]) == {"title", "description", "url", "picurl"}
-    assert articles[0]["picurl"] == products[0].image_url

@@ -13,6 +13,7 @@ from actions.recommendation_actions import (
 )
 from actions.service_recovery import COUPON_ALREADY_OFFERED, recovery_offer
 from actions.store import IMPRESSION, PURCHASE, MarketingStore
+from rich_reply import News, from_json
 from tests.actions.conftest import (
     TODAY,
     TrackerFactory,
@@ -103,14 +104,15 @@ async def test_picks_are_logged_as_impressions_with_tracked_news_articles(
     )
     await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
     [message] = dispatcher.messages
-    articles = message["custom"]["news"]["articles"]
+    news = from_json(message["custom"])
+    assert isinstance(news, News)
     named = listed_products(message["text"], catalog)
-    assert [a["title"].split(" ¥")[0] for a in articles] == [p.name for p in named]
+    assert [a.title.split(" ¥")[0] for a in news.articles] == [p.name for p in named]
     logged = marketing_db.history("u1")
     assert [i.item_id for i in logged] == [p.id for p in named]
     assert all(i.event == IMPRESSION and i.variant == "content" for i in logged)
-    for article, impression in zip(articles, logged, strict=True):
-        assert article["url"].endswith(f"trk={impression.tracking_id}")
+    for article, impression in zip(news.articles, logged, strict=True):
+        assert article.url.endswith(f"trk={impression.tracking_id}")
 
 
 async def test_missing_budget_is_asked_and_an_unclear_one_asked_again(

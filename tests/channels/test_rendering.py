@@ -102,14 +102,15 @@ def test_merge_texts_for_passive_only_mode() -> None:
 
 async def test_carousels_and_news_become_one_message_per_article() -> None:
     from channels.output import WeChatCollector
+    from rich_reply import Article, News, to_json
 
     collector = WeChatCollector()
     await collector.send_response(
         "o",
         {
-            "custom": {
-                "wechat": {"type": "news", "articles": [{"title": "a"}, {"title": "b"}]}
-            }
+            "custom": to_json(
+                News((Article("a", "https://s/a"), Article("b", "https://s/b")))
+            )
         },
     )
     await collector.send_elements("o", [{"title": "c", "subtitle": "d"}])

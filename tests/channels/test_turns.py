@@ -11,6 +11,7 @@ from rasa.core.channels.channel import UserMessage
 from channels.rendering import MAX_TEXT_BYTES
 from channels.simulator import to_xml
 from channels.storage import MemoryStore, RedisStore
+from rich_reply import Article, Image, News, to_json
 from tests.channels.conftest import ServeFactory, StubAgent
 
 DEADLINE_S = 0.5
@@ -153,21 +154,8 @@ async def test_buttons_become_a_numbered_menu_that_maps_back(
 async def test_images_and_news_payloads(serve: ServeFactory) -> None:
     def respond(message: UserMessage) -> list[dict[str, Any]]:
         return [
-            {"custom": {"wechat": {"type": "image", "media_id": "MEDIA_1"}}},
-            {
-                "custom": {
-                    "wechat": {
-                        "type": "news",
-                        "articles": [
-                            {
-                                "title": "X5 Pro",
-                                "description": "新品",
-                                "url": "https://u",
-                            }
-                        ],
-                    }
-                }
-            },
+            {"custom": to_json(Image(media_id="MEDIA_1"))},
+            {"custom": to_json(News((Article("X5 Pro", "https://u", "新品"),)))},
             {"image": "https://cdn.example/x5.png"},
         ]
 
