@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
@@ -196,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--think-s", type=float, default=0.0, help="mean pause between messages"
     )
     args = parser.parse_args(argv)
+    if args.model and not Path(args.model).is_file():
+        # Rasa would load an empty agent and every message would count as lost.
+        parser.error(f"--model {args.model}: no such model archive")
     today = time.strftime("%Y-%m-%d")
     print(f"python {platform.python_version()}, {platform.machine()}, {today}")
     logging.getLogger("sanic.root").setLevel(logging.WARNING)

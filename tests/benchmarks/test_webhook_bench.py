@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from benchmarks.webhook_bench import codec, http, summarise
+from pathlib import Path
+
+import pytest
+
+from benchmarks.webhook_bench import codec, http, main, summarise
 from benchmarks.webhook_e2e import EndToEndReport
 
 
@@ -31,3 +35,12 @@ def test_end_to_end_report() -> None:
     assert not report.ok  # one answer later than 5 s
     assert "| answers later than 5 s | 1 |" in report.markdown()
     assert EndToEndReport(latencies_s=[0.1], passive=1, sent=1).ok
+
+
+def test_a_missing_model_stops_the_benchmark(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--skip-overhead", "--model", str(tmp_path / "gone.tar.gz")])
+    assert stopped.value.code == 2
+    assert "no such model archive" in capsys.readouterr().err
