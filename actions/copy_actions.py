@@ -20,7 +20,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.catalog import Catalog
 from actions.copy_request import CopyRequest, tone_for
-from actions.generator import GuardedGenerator, build_generator
+from actions.generator import GuardedGenerator
+from actions.generator_factory import build_generator
 from actions.marketing_action import (
     MarketingAction,
     StoreFactory,

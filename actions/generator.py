@@ -1,7 +1,8 @@
 """Marketing copy generation: the request, the backend Protocol and the guard.
 
 Backends (:mod:`actions.copy_templates`, :mod:`actions.transformers_generator`,
-:mod:`actions.openai_generator`) only turn a :class:`CopyRequest` into text.
+:mod:`actions.openai_generator`) only turn a :class:`CopyRequest` into text;
+:mod:`actions.generator_factory` picks one from the settings.
 :class:`GuardedGenerator` is what actions use: it waits for the backend at most
 ``timeout_s`` seconds, answers with the template otherwise (a slow backend keeps
 running in the background and its late answer is dropped), and passes every copy
@@ -18,7 +19,6 @@ from typing import Protocol
 from actions.compliance import clean
 from actions.copy_request import CopyRequest
 from actions.prompts import facts_block, instructions, prompt_lines
-from actions.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -97,30 +97,3 @@ def _drop_late_result(task: asyncio.Future[str]) -> None:
     # Retrieve the outcome so a late failure is not reported as "never retrieved".
     if not task.cancelled() and task.exception() is not None:
         logger.info("Late copy backend failure ignored: %s", task.exception())
-
-
-def build_generator(settings: Settings) -> GuardedGenerator:
-    """The generator chosen in the settings, guarded and with template fallback."""
-    from actions.copy_templates import TemplateGenerator
-
-    backend: CopyGenerator | None = None
-    if settings.generator == "transformers":
-        from actions.transformers_generator import TransformersGenerator
-
-        if settings.model_dir:
-            backend = TransformersGenerator(
-                settings.model_dir, settings.device, settings.max_new_tokens
-            )
-        else:
-            logger.error("AURORA_GENERATOR_MODEL_DIR is not set; using templates.")
-    elif settings.generator == "openai":
-        from actions.openai_generator import OpenAIGenerator
-
-        backend = OpenAIGenerator(
-            settings.openai_base_url,
-            settings.openai_model,
-            settings.openai_api_key,
-            settings.max_new_tokens,
-            request_timeout_s=settings.generator_timeout_s + 5,
-        )
-    return GuardedGenerator(backend, TemplateGenerator(), settings.generator_timeout_s)

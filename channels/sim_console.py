@@ -185,7 +185,7 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry point (``python -m channels.simulator``)."""
+    """Command line entry point (``python -m channels.sim_console``)."""
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0] if __doc__ else ""
     )

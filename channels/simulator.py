@@ -245,11 +245,3 @@ class WeChatSimulator:
             fields.get("Nonce", ""),
         )
         return parse_xml(plaintext, 1 << 20)
-
-
-if __name__ == "__main__":
-    import sys
-
-    from channels.sim_console import main
-
-    sys.exit(main())

@@ -14,12 +14,8 @@ from actions.generator import (
     TEMPLATE_VARIANT,
     GeneratorError,
     GuardedGenerator,
-    build_generator,
 )
-from actions.openai_generator import OpenAIGenerator
 from actions.prompts import facts_block, prompt_lines
-from actions.settings import Settings
-from actions.transformers_generator import TransformersGenerator
 
 REQUEST = CopyRequest("product", "ph-x5", "极光 X5", ("7.9mm 轻薄机身",))
 
@@ -67,12 +63,3 @@ async def test_an_echoed_prompt_never_reaches_the_customer() -> None:
     copy = await guard.generate(REQUEST)
     assert copy.text == "轻薄好拍的 X5。"
     assert facts_block(REQUEST) not in copy.text
-
-
-def test_backends_are_chosen_by_settings() -> None:
-    assert build_generator(Settings()).backend is None
-    openai = build_generator(Settings(generator="openai", generator_timeout_s=1))
-    assert isinstance(openai.backend, OpenAIGenerator) and openai.timeout_s == 1
-    local = build_generator(Settings(generator="transformers", model_dir="/m"))
-    assert isinstance(local.backend, TransformersGenerator)
-    assert build_generator(Settings(generator="transformers")).backend is None
