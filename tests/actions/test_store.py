@@ -18,6 +18,7 @@ from actions.store import (
     Lead,
     MarketingStore,
 )
+from tests.services import service_unavailable
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 22, 10, 0)
@@ -29,7 +30,7 @@ def _postgres_store() -> Iterator[MarketingStore]:
         with engine.connect():
             pass
     except sa.exc.OperationalError as e:
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is unreachable: {e}")
+        service_unavailable(f"PostgreSQL on 127.0.0.1:5432 is unreachable: {e}")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with engine.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))

@@ -59,7 +59,6 @@ def test_metrics_count_ranks_among_unseen_items(tmp_path: Path) -> None:
 def test_full_run_on_a_slice_prints_every_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("implicit")
     _write_slice(tmp_path)
     out = tmp_path / "results.json"
     assert main(["--data", str(tmp_path), "--json", str(out)]) == 0
