@@ -33,7 +33,7 @@ class SafeAction(Action, ABC):  # type: ignore[misc]
         """Runs :meth:`respond`, turning any error into an apology."""
         try:
             return await self.respond(dispatcher, tracker, domain)
-        except Exception:
+        except Exception:  # the action's boundary: an apology, never a crash
             logger.exception("Action '%s' failed; apologising instead.", self.name())
             dispatcher.utter_message(text=APOLOGY_TEXT)
             return []

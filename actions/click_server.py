@@ -50,7 +50,7 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     try:
         impression = await _record(request, tracking_id, CLICK)
-    except Exception:
+    except Exception:  # the HTTP boundary: a 503 with the traceback logged
         logger.exception("Click on %s not logged.", tracking_id)
         raise web.HTTPServiceUnavailable() from None
     if impression is None or not impression.target_url:

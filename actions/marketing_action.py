@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.base import latest_text
 from actions.catalog import Catalog, Product
@@ -76,7 +77,7 @@ def default_store() -> MarketingStore:
             raise StoreUnavailable(f"marketing store {url!r} failed moments ago")
         try:
             _stores[url] = MarketingStore.from_url(url)
-        except Exception:
+        except Exception:  # any failure: note when, and let it through unchanged
             _failures[url] = time.monotonic()
             raise
         _failures.pop(url, None)
@@ -112,7 +113,11 @@ class MarketingAction(CatalogAction, ABC):
         self._store_factory = store or default_store
 
     async def db(self, call: Callable[[MarketingStore], T], fallback: T) -> T:
-        """Runs ``call(store)`` off the event loop; on any error logs and falls back.
+        """Runs ``call(store)`` off the event loop; a database error falls back.
+
+        Only database errors (SQLAlchemy's, or a store that failed moments ago)
+        give ``fallback``; a bug in store code propagates to the action's
+        boundary (an apology and a traceback), not into a wrong answer.
 
         Args:
             call: What to do with the store.
@@ -127,7 +132,7 @@ class MarketingAction(CatalogAction, ABC):
 
         try:
             return await asyncio.to_thread(work)
-        except Exception:
+        except (SQLAlchemyError, StoreUnavailable):
             logger.exception(
                 "Marketing store unavailable in '%s'; replying without it.",
                 self.name(),

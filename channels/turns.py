@@ -181,7 +181,7 @@ class TurnRunner:
             elif decision == EMPTY:
                 replies = []
             await self.deliver(openid, replies)
-        except Exception:
+        except Exception:  # a turn's boundary: the retry gets an empty answer
             logger.exception("WeChat turn %s failed.", key)
             if not decided:
                 await self._dedup.decide(key, EMPTY)
@@ -190,7 +190,7 @@ class TurnRunner:
     async def _run(on_new_message: OnNewMessage, message: UserMessage) -> None:
         try:
             await on_new_message(message)
-        except Exception:
+        except Exception:  # Rasa's boundary
             # Replies already sent stay collected; the answer goes out as usual.
             logger.exception("Rasa failed on WeChat message %s.", message.message_id)
 
@@ -210,7 +210,7 @@ class TurnRunner:
         if self._opt_out is not None:
             try:
                 await self._opt_out(openid)
-            except Exception:
+            except Exception:  # the opt-out hook's boundary: the turn goes on
                 logger.exception("Could not record the opt-out of %s.", openid)
 
     async def deliver(self, openid: str, replies: list[Outbound]) -> None:

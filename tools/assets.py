@@ -178,7 +178,7 @@ def build(target: Path, inputs: str, make: Callable[[Path], object], what: str) 
     except AssetError:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    except Exception as e:
+    except Exception as e:  # any step's failure: nothing half-built stays
         shutil.rmtree(partial, ignore_errors=True)
         raise AssetError(f"building {what} failed: {type(e).__name__}: {e}") from e
     return target
