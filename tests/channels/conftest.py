@@ -49,12 +49,14 @@ class StubAgent:
 
     Attributes:
         messages: every user message it received (the tracker's user events).
+        finished: how many of those turns have sent all their replies.
     """
 
     def __init__(self, respond: Respond = echo, delay_s: float = 0.0) -> None:
         self.respond = respond
         self.delay_s = delay_s
         self.messages: list[UserMessage] = []
+        self.finished = 0
 
     async def __call__(self, message: UserMessage) -> None:
         self.messages.append(message)
@@ -62,6 +64,7 @@ class StubAgent:
             await asyncio.sleep(self.delay_s)
         for reply in self.respond(message):
             await message.output_channel.send_response(message.sender_id, dict(reply))
+        self.finished += 1
 
     def texts(self) -> list[str | None]:
         return [m.text for m in self.messages]

@@ -72,13 +72,12 @@ async def test_aes_retries_run_one_turn(serve: ServeFactory) -> None:
 
 async def test_slow_turn_answers_success_then_one_api_call(serve: ServeFactory) -> None:
     served = await serve(agent=StubAgent(delay_s=1.5), reply_deadline_s=DEADLINE_S)
-    started = time.monotonic()
     reply = await served.sim.post(served.sim.text("u_slow", "慢一点"))
-    elapsed = time.monotonic() - started
+    # WeChat got its answer at the deadline, while the turn was still running.
     assert (reply.status, reply.body) == (200, "success")
-    assert DEADLINE_S - 0.05 <= elapsed < DEADLINE_S + 0.9
-    assert served.api.send_calls == 0  # the turn is still running, not cancelled
+    assert served.agent.finished == 0 and served.api.send_calls == 0
     await served.settle()
+    assert served.agent.finished == 1  # not cancelled
     assert served.api.send_calls == 1
     assert served.api.texts_for("u_slow") == ["收到：慢一点"]
     assert len(served.agent.messages) == 1
