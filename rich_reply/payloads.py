@@ -101,17 +101,8 @@ class Image:
 
 
 @dataclass(frozen=True)
-class LinkCard:
-    """A link shown as a card: title, description, picture."""
-
-    title: str
-    url: str
-    description: str = ""
-    picurl: str = ""
-
-    def __post_init__(self) -> None:
-        _require(self.title, "a link card needs a title")
-        _require(self.url, "a link card needs a url")
+class LinkCard(Article):
+    """A link shown on its own as a card: the fields and checks of an article."""
 
 
 RichReply = News | Choices | Image | LinkCard
