@@ -12,7 +12,6 @@ from rich_reply.payloads import (
     News,
     PayloadError,
     RichReply,
-    fallback_text,
     from_json,
     to_json,
 )
@@ -29,7 +28,6 @@ __all__ = [
     "News",
     "PayloadError",
     "RichReply",
-    "fallback_text",
     "from_json",
     "to_json",
 ]

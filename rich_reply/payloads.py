@@ -157,18 +157,6 @@ def from_json(custom: Mapping[str, Any]) -> RichReply | None:
     raise PayloadError(f"unknown {KEY} kind {kind!r}; known: {sorted(KINDS)}")
 
 
-def fallback_text(reply: RichReply) -> str:
-    """What a text-only channel shows instead of ``reply``."""
-    if isinstance(reply, News):
-        return "\n".join(f"{a.title} {a.url}" for a in reply.articles)
-    if isinstance(reply, Choices):
-        lines = [f"{i}. {c.title}" for i, c in enumerate(reply.choices, 1)]
-        return "\n".join([reply.text, *lines])
-    if isinstance(reply, Image):
-        return reply.url
-    return f"{reply.title} {reply.url}"
-
-
 def _require(value: str, message: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise PayloadError(message)

@@ -17,7 +17,6 @@ from rich_reply import (
     News,
     PayloadError,
     RichReply,
-    fallback_text,
     from_json,
     to_json,
 )
@@ -96,13 +95,3 @@ def test_news_holds_at_most_the_articles_wechat_shows() -> None:
     assert len(News((article,) * MAX_ARTICLES).articles) == MAX_ARTICLES
     with pytest.raises(PayloadError):
         News((article,) * (MAX_ARTICLES + 1))
-
-
-def test_fallback_texts_keep_what_a_text_channel_needs() -> None:
-    assert fallback_text(EXAMPLES["news"]).splitlines() == [
-        "极光 X5 ¥3,999 https://s.cn/x5",
-        "极光 Buds https://s.cn/buds",
-    ]
-    assert fallback_text(EXAMPLES["choices"]) == "想看哪一类？\n1. 手机"
-    assert fallback_text(EXAMPLES["image"]) == "https://c/x5.png"
-    assert fallback_text(EXAMPLES["link"]) == "双12预约 https://s.cn/d12"
