@@ -85,7 +85,7 @@ actions: setup ## Start only the action server
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT)
 
 wechat-sim: setup ## Chat as a WeChat user with the bot of `make run` (offline simulator)
-	$(BIN)/python -m channels.sim_console \
+	$(BIN)/python -m tools.wechat_sim.console \
 	  --url http://127.0.0.1:$(RASA_PORT)/webhooks/wechat/webhook --credentials credentials.yml
 
 # --- tests -------------------------------------------------------------------------

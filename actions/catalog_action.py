@@ -9,9 +9,9 @@ from datetime import date
 from rasa_sdk import Tracker
 
 from actions.base import SafeAction, latest_text
-from actions.budget import parse_budget
-from actions.catalog import Catalog, Product, normalize_category
-from actions.catalog_loader import default_catalog
+from catalog.budget import parse_budget
+from catalog.loader import default_catalog
+from catalog.model import Catalog, Product, normalize_category
 
 
 class CatalogAction(SafeAction, ABC):

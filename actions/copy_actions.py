@@ -9,7 +9,6 @@ impression with its variant (``template`` or ``model``) and campaign.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -18,23 +17,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.catalog import Catalog
-from actions.copy_request import CopyRequest, tone_for
-from actions.generator import GuardedGenerator
-from actions.generator_factory import build_generator
-from actions.marketing_action import (
-    MarketingAction,
-    StoreFactory,
-    default_settings,
-    sentiment_of,
-)
-from actions.tracking import show
-
-
-@functools.lru_cache(maxsize=1)
-def default_generator() -> GuardedGenerator:
-    """The configured generator, built once per process."""
-    return build_generator(default_settings())
+from actions.marketing_action import MarketingAction, sentiment_of
+from catalog.model import Catalog
+from copywriting.factory import build_generator
+from copywriting.generator import GuardedGenerator
+from copywriting.request import CopyRequest, tone_for
+from marketing.connection import StoreFactory
+from marketing.settings import Settings
+from marketing.tracking import show
 
 
 class ActionGenerateReply(MarketingAction):
@@ -44,6 +34,7 @@ class ActionGenerateReply(MarketingAction):
         catalog: The catalog.
         today: The clock for live promotions and campaigns.
         store: Makes the marketing store.
+        settings: The marketing settings.
         generator: The guarded generator (the configured one by default).
     """
 
@@ -52,10 +43,18 @@ class ActionGenerateReply(MarketingAction):
         catalog: Catalog | None = None,
         today: Callable[[], date] = date.today,
         store: StoreFactory | None = None,
+        settings: Settings | None = None,
         generator: GuardedGenerator | None = None,
     ) -> None:
-        super().__init__(catalog, today, store)
+        super().__init__(catalog, today, store, settings)
         self._generator = generator
+
+    @property
+    def generator(self) -> GuardedGenerator:
+        """The injected generator, else the configured one, built on first use."""
+        if self._generator is None:
+            self._generator = build_generator(self.settings)
+        return self._generator
 
     def name(self) -> str:
         """Action name used in the domain."""
@@ -108,9 +107,9 @@ class ActionGenerateReply(MarketingAction):
         if found is None:
             return []
         request, url = found
-        generator = self._generator or default_generator()
+        generator = self.generator
         copy = await generator.generate(request)
-        shown = show([(request.item_id, url)], default_settings().tracking_base_url)
+        shown = show([(request.item_id, url)], self.settings.tracking_base_url)
         text = copy.text + (f"\n👉 {shown[0].url}" if url else "")
         dispatcher.utter_message(text=text)
         await self.log_shown(tracker, shown, copy.variant, request.campaign)

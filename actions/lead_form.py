@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.contact import clean_contact_name, mask_mobile, parse_mobile
-from actions.lead_scoring import LeadSignals, lead_score
 from actions.marketing_action import CAMPAIGN_SLOT, MarketingAction, sentiment_of
-from actions.store import CLICK, PURCHASE, Interaction, Lead
+from marketing.contact import clean_contact_name, mask_mobile, parse_mobile
+from marketing.lead_scoring import LeadSignals, lead_score
+from marketing.store import CLICK, PURCHASE, Interaction, Lead
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class ActionSubmitLead(MarketingAction):
 
     The lead carries a consent flag (the number was given after the phone prompt
     said what it is used for), a marketing-consent flag (not opted out) and a
-    score (:func:`actions.lead_scoring.lead_score`). A campaign chosen when the
+    score (:func:`marketing.lead_scoring.lead_score`). A campaign chosen when the
     customer asked to join one (``campaign_id``) is registered once.
     """
 

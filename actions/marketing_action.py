@@ -2,17 +2,14 @@
 
 A database that is down must never cost the customer a reply: every store call
 goes through :meth:`MarketingAction.db`, which runs it in a worker thread, logs
-any error and returns a fallback value.
+a database error and returns a fallback value.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import re
-import threading
-import time
 from abc import ABC
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -23,11 +20,12 @@ from rasa_sdk import Tracker
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.base import latest_text
-from actions.catalog import Catalog, Product
 from actions.catalog_action import CatalogAction
-from actions.settings import Settings, load_settings
-from actions.store import IMPRESSION, Interaction, MarketingStore, utc_now
-from actions.tracking import Shown, impressions
+from catalog.model import Catalog, Product
+from marketing.connection import LazyStore, StoreFactory, StoreUnavailable
+from marketing.settings import Settings, load_settings
+from marketing.store import IMPRESSION, Interaction, MarketingStore, utc_now
+from marketing.tracking import Shown, impressions
 
 logger = logging.getLogger(__name__)
 
@@ -37,61 +35,6 @@ CAMPAIGN_SLOT = "campaign_id"
 # A follow-up this long after a recommendation still counts as its click.
 FOLLOWUP_WINDOW = timedelta(hours=24)
 T = TypeVar("T")
-StoreFactory = Callable[[], MarketingStore]
-
-# After a failed connection, turns skip the database for this long.
-RETRY_AFTER_S = 30.0
-
-_lock = threading.Lock()
-_stores: dict[str, MarketingStore] = {}
-_failures: dict[str, float] = {}
-
-
-class StoreUnavailable(RuntimeError):
-    """The marketing database failed recently; not retried yet."""
-
-
-@functools.lru_cache(maxsize=1)
-def default_settings() -> Settings:
-    """The action server's settings, read once per process."""
-    return load_settings()
-
-
-def default_store() -> MarketingStore:
-    """The store at the configured URL.
-
-    A failed connection is retried, but not within ``RETRY_AFTER_S`` of the last
-    failure: while the database is down, turns fail fast instead of each waiting
-    for a connection timeout.
-
-    Raises:
-        StoreUnavailable: The database failed moments ago.
-        sqlalchemy.exc.SQLAlchemyError: It cannot be reached now.
-    """
-    url = default_settings().database_url
-    with _lock:
-        if url in _stores:
-            return _stores[url]
-        failed_at = _failures.get(url)
-        if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_S:
-            raise StoreUnavailable(f"marketing store {url!r} failed moments ago")
-        try:
-            _stores[url] = MarketingStore.from_url(url)
-        except Exception:  # any failure: note when, and let it through unchanged
-            _failures[url] = time.monotonic()
-            raise
-        _failures.pop(url, None)
-        return _stores[url]
-
-
-def reset_defaults() -> None:
-    """Forgets the cached settings and stores (tests change the environment)."""
-    default_settings.cache_clear()
-    with _lock:
-        for store in _stores.values():
-            store.engine.dispose()
-        _stores.clear()
-        _failures.clear()
 
 
 class MarketingAction(CatalogAction, ABC):
@@ -100,7 +43,9 @@ class MarketingAction(CatalogAction, ABC):
     Args:
         catalog: The catalog (``data/catalog.yml`` by default).
         today: The clock for promotions and campaigns.
-        store: Makes the store (the configured database by default).
+        store: Makes the store (the configured database, connected on first use,
+            by default).
+        settings: The marketing settings (``load_settings()`` by default).
     """
 
     def __init__(
@@ -108,9 +53,11 @@ class MarketingAction(CatalogAction, ABC):
         catalog: Catalog | None = None,
         today: Callable[[], date] = date.today,
         store: StoreFactory | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__(catalog, today)
-        self._store_factory = store or default_store
+        self.settings = settings or load_settings()
+        self._store_factory = store or LazyStore(self.settings.database_url)
 
     async def db(self, call: Callable[[MarketingStore], T], fallback: T) -> T:
         """Runs ``call(store)`` off the event loop; a database error falls back.

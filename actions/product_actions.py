@@ -9,12 +9,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.budget import format_price
-from actions.catalog import CATEGORIES, Product
-from actions.marketing_action import MarketingAction, default_settings
-from actions.replies import price_text, product_card, product_line
-from actions.store import CLICK, PURCHASE
-from actions.tracking import tracked_url
+from actions.marketing_action import MarketingAction
+from catalog.budget import format_price
+from catalog.formatting import price_text, product_card, product_line
+from catalog.model import CATEGORIES, Product
+from marketing.store import CLICK, PURCHASE
+from marketing.tracking import tracked_url
 
 # How many products a category overview lists.
 CATEGORY_LIST_LENGTH = 5
@@ -124,7 +124,7 @@ class ActionPurchaseGuide(MarketingAction):
         """Sends the purchase link for the product in focus, or the general guide.
 
         Asking to buy a recommended item counts as its conversion (the shop's
-        order callback can log real orders through ``actions.click_server``).
+        order callback can log real orders through ``servers.click_server``).
         """
         product = await self.product_followed_up(tracker)
         if product is None:
@@ -134,7 +134,7 @@ class ActionPurchaseGuide(MarketingAction):
         if product.stock > 0:
             tracking_id = await self.track_followup(tracker, product.id, PURCHASE)
             if tracking_id is not None:
-                base = default_settings().tracking_base_url
+                base = self.settings.tracking_base_url
                 link = tracked_url(product.url, tracking_id, base)
         if product.stock <= 0:
             dispatcher.utter_message(

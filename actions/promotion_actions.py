@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import latest_text
-from actions.catalog import Campaign, Promotion
 from actions.catalog_action import CatalogAction
 from actions.marketing_action import CAMPAIGN_SLOT, MarketingAction
-from actions.replies import campaign_line, promotion_line
+from catalog.formatting import campaign_line, promotion_line
+from catalog.model import Campaign, Promotion
 
 NO_PROMOTION = "目前暂时没有进行中的优惠活动😥 关注公众号，新活动上线第一时间通知您！"
 NO_CAMPAIGN = "目前暂时没有可报名的活动，新活动上线会第一时间在公众号通知～"

@@ -1,4 +1,4 @@
-"""Product recommendations in the chat, over :mod:`actions.hybrid_recommender`.
+"""Product recommendations in the chat, over :mod:`recommender.hybrid`.
 
 The action reads what the customer asked (category, budget, free text), what
 the store knows about them (history, opt-out) and their mood, asks for what is
@@ -21,27 +21,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import latest_text
-from actions.budget import format_price, parse_budget
-from actions.catalog import CATEGORIES, Catalog, Product
-from actions.hybrid_recommender import (
+from actions.marketing_action import MarketingAction, sentiment_of
+from catalog.budget import format_price, parse_budget
+from catalog.formatting import product_line
+from catalog.model import CATEGORIES, Catalog, Product
+from catalog.news import news_payload
+from marketing.connection import StoreFactory
+from marketing.service_recovery import coupon_offered, recovery_reply
+from marketing.settings import Settings
+from marketing.store import CLICK, IMPRESSION, PURCHASE, Interaction
+from marketing.tracking import show
+from recommender.hybrid import (
     CONTENT_STRATEGY,
     HybridRecommender,
     Profile,
     Recommendation,
     Recommender,
 )
-from actions.marketing_action import (
-    MarketingAction,
-    StoreFactory,
-    default_settings,
-    sentiment_of,
-)
-from actions.product_news import news_payload
-from actions.recommender import Query, matched_tags
-from actions.replies import product_line
-from actions.service_recovery import coupon_offered, recovery_reply
-from actions.store import CLICK, IMPRESSION, PURCHASE, Interaction
-from actions.tracking import show
+from recommender.query import Query, matched_tags
 
 # The collaborative model is rebuilt from the store at most this often.
 RECOMMENDER_TTL_S = 300.0
@@ -71,6 +68,7 @@ class ActionRecommendProducts(MarketingAction):
         catalog: The catalog.
         today: The clock for live promotions.
         store: Makes the marketing store.
+        settings: The marketing settings.
         recommender: A fixed recommender (default: the hybrid one, rebuilt from
             the store's feedback every ``RECOMMENDER_TTL_S`` seconds).
     """
@@ -80,9 +78,10 @@ class ActionRecommendProducts(MarketingAction):
         catalog: Catalog | None = None,
         today: Callable[[], date] = date.today,
         store: StoreFactory | None = None,
+        settings: Settings | None = None,
         recommender: Recommender | None = None,
     ) -> None:
-        super().__init__(catalog, today, store)
+        super().__init__(catalog, today, store, settings)
         self._recommender = recommender
         self._built: tuple[float, Recommender] | None = None
 
@@ -98,7 +97,7 @@ class ActionRecommendProducts(MarketingAction):
             nothing: list[Interaction] = []
             feedback = await self.db(lambda s: s.feedback(), fallback=nothing)
             triples = [(i.user_id, i.item_id, i.event) for i in feedback]
-            minimum = default_settings().cf_min_interactions
+            minimum = self.settings.cf_min_interactions
             # Fitting ALS is CPU work: keep it off the event loop.
             built = await asyncio.to_thread(
                 HybridRecommender,
@@ -197,7 +196,7 @@ class ActionRecommendProducts(MarketingAction):
             }
             for c in CATEGORIES
         ]
-        base = default_settings().tracking_base_url
+        base = self.settings.tracking_base_url
         shown = show([(p.id, p.url) for p in result.products], base)
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
         await self.log_shown(tracker, shown, result.strategy or CONTENT_STRATEGY)
@@ -210,7 +209,7 @@ class ActionRecommendProducts(MarketingAction):
         variant: str,
         text: str,
     ) -> None:
-        base = default_settings().tracking_base_url
+        base = self.settings.tracking_base_url
         shown = show([(p.id, p.url) for p in products], base)
         payload = news_payload(products, [s.url for s in shown])
         dispatcher.utter_message(text=text, json_message=payload)

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.catalog_action import CatalogAction
-from actions.service_recovery import recovery_offer
+from marketing.service_recovery import recovery_offer
 
 logger = logging.getLogger(__name__)
 

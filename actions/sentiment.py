@@ -20,7 +20,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from components.constants import SENTIMENT, SENTIMENT_LABELS
+from nlu.constants import SENTIMENT, SENTIMENT_LABELS
 
 NEUTRAL = "neutral"
 

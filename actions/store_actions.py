@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import latest_value
 from actions.catalog_action import CatalogAction
-from actions.replies import store_line
+from catalog.formatting import store_line
 
 
 class ActionStoreInfo(CatalogAction):

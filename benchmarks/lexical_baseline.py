@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.nlu_eval import accuracy, load_test_examples, snownlp_sentiment
-from components.sentiment_corpus import load_reviews, train_holdout_split
+from nlu.sentiment_corpus import load_reviews, train_holdout_split
 
 
 def svm_accuracy(

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from actions.settings import ROOT, load_settings
-from actions.store import CLICK, IMPRESSION, PURCHASE, MarketingStore
+from marketing.settings import ROOT, load_settings
+from marketing.store import CLICK, IMPRESSION, PURCHASE, MarketingStore
 
 DEFAULT_PNG = ROOT / ".runtime" / "marketing_report.png"
 # How recommendations without a campaign are labelled.

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.nlu_eval import load_test_examples, span_f1
-from components.nlu_model import LabelledText, NluModel, Prediction, TrainingConfig
-from components.sentiment_corpus import load_reviews, train_holdout_split
+from nlu.model import LabelledText, NluModel, Prediction, TrainingConfig
+from nlu.sentiment_corpus import load_reviews, train_holdout_split
 
 DEFAULT_BACKBONE = ".assets/multilingual-e5-small-zh"
 # Entity types left to RegexEntityExtractor in config.yml.

@@ -83,7 +83,7 @@ def evaluate(model: Path, nlu: Path, int8: bool) -> dict[str, Any]:
         polar_sentiment,
         predicted_sentiment,
     )
-    from components.sentiment_corpus import load_reviews, train_holdout_split
+    from nlu.sentiment_corpus import load_reviews, train_holdout_split
 
     _force_precision(int8)
 
@@ -131,7 +131,7 @@ def _force_precision(int8: bool) -> None:
 
     The same trained model is measured both ways; other pipelines are untouched.
     """
-    from components.nlu_model import NluModel
+    from nlu.model import NluModel
 
     load, quantize = NluModel.load.__func__, NluModel.quantize  # type: ignore[attr-defined]
 

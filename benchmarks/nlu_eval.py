@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from components.constants import SENTIMENT, SENTIMENT_RANKING
 from components.training_examples import labelled_examples
+from nlu.constants import SENTIMENT, SENTIMENT_RANKING
 
 if TYPE_CHECKING:
-    from components.nlu_model import LabelledText
+    from nlu.model import LabelledText
 
 # snownlp's score is P(positive); its classifier is binary, so the middle band of
 # this width around 0.5 is read as neutral on the three-way test labels.

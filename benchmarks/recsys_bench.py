@@ -7,7 +7,7 @@ training; HR@10 and NDCG@10 are averaged over users.
 
 Models, side by side in one run: popularity, item-kNN (cosine), the ``implicit``
 library's ALS and BPR (each with default settings and tuned on a small grid),
-and our hybrid (:func:`actions.blend.blend` of the tuned ALS, BPR and item-kNN,
+and our hybrid (:func:`recommender.blend.blend` of the tuned ALS, BPR and item-kNN,
 popularity, a genre-profile content signal and a recency signal, as the live
 recommender mixes collaborative, content, history and popularity signals).
 Settings and hybrid weights are chosen on the validation items with the test
@@ -33,9 +33,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from actions.blend import Scores, blend
-from actions.collaborative import FactorModel, ItemKnn, Popularity, Scorer
 from benchmarks.movielens import Ratings, ensure_ml100k, load_ratings
+from recommender.blend import Scores, blend
+from recommender.collaborative import FactorModel, ItemKnn, Popularity, Scorer
 
 K = 10
 # Weights tried for each hybrid signal on the validation items.

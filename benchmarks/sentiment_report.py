@@ -29,7 +29,7 @@ from benchmarks.nlu_eval import (
     predicted_sentiment,
     snownlp_sentiment,
 )
-from components.constants import SENTIMENT_LABELS
+from nlu.constants import SENTIMENT_LABELS
 
 REPORT_FILE = "sentiment_report.json"
 MATRIX_FILE = "sentiment_confusion_matrix.png"

@@ -30,17 +30,17 @@ from pathlib import Path
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from channels.config import WeChatSettings
-from channels.crypto import MessageCrypto
-from channels.fake_api import FakeWeChatApi
-from channels.local_server import serve_locally
-from channels.mapping import MappingContext, to_inbound
-from channels.rendering import TextOut, passive_reply
-from channels.signature import verify_request
-from channels.simulator import WeChatSimulator, to_xml
-from channels.storage import MemoryStore
 from channels.wechat import WeChatInput
-from channels.xml_safety import parse_xml
+from tools.wechat_sim.fake_api import FakeWeChatApi
+from tools.wechat_sim.local_server import serve_locally
+from tools.wechat_sim.simulator import WeChatSimulator, to_xml
+from wechat.config import WeChatSettings
+from wechat.crypto import MessageCrypto
+from wechat.mapping import MappingContext, to_inbound
+from wechat.rendering import TextOut, passive_reply
+from wechat.signature import verify_request
+from wechat.storage import MemoryStore
+from wechat.xml_safety import parse_xml
 
 TOKEN = "bench-token"
 APP_ID = "wxbench000000001"

@@ -26,12 +26,12 @@ from typing import Any
 
 from sanic import Sanic
 
-from channels.config import WeChatSettings
-from channels.fake_api import FakeWeChatApi
-from channels.local_server import serve_locally
-from channels.simulator import WeChatSimulator
-from channels.storage import MemoryStore
 from channels.wechat import WeChatInput
+from tools.wechat_sim.fake_api import FakeWeChatApi
+from tools.wechat_sim.local_server import serve_locally
+from tools.wechat_sim.simulator import WeChatSimulator
+from wechat.config import WeChatSettings
+from wechat.storage import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token"

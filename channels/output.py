@@ -14,7 +14,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel
 
 import rich_reply
-from channels.rendering import (
+from wechat.rendering import (
     Article,
     ImageOut,
     NewsOut,

@@ -2,7 +2,7 @@
 
 ``TurnRunner.answer`` is called by every try of a message. The first try starts
 the turn as its own task; at the deadline (or earlier, when the turn is done) the
-outcome is decided once (see ``channels.dedup``): the first reply answers
+outcome is decided once (see ``wechat.dedup``): the first reply answers
 passively and the rest goes through the customer-service API, or, when the turn is
 slower than the deadline, WeChat gets ``success`` and every reply goes through the
 API as soon as the turn ends. A turn is never cancelled.
@@ -17,14 +17,14 @@ from typing import Any, Protocol
 
 from rasa.core.channels.channel import UserMessage
 
-from channels.api_client import NOT_AUTHORISED, OUTSIDE_WINDOW
-from channels.config import WeChatSettings
-from channels.dedup import API, EMPTY, Deduplicator, message_key, passive, passive_xml
-from channels.errors import WeChatApiError
-from channels.mapping import Inbound
-from channels.menus import MenuMemory
 from channels.output import CHANNEL_NAME, WeChatCollector
-from channels.rendering import (
+from wechat.api_client import NOT_AUTHORISED, OUTSIDE_WINDOW
+from wechat.config import WeChatSettings
+from wechat.dedup import API, EMPTY, Deduplicator, message_key, passive, passive_xml
+from wechat.errors import WeChatApiError
+from wechat.mapping import Inbound
+from wechat.menus import MenuMemory
+from wechat.rendering import (
     SUCCESS,
     Outbound,
     TextOut,
@@ -32,7 +32,7 @@ from channels.rendering import (
     merge_texts,
     passive_reply,
 )
-from channels.storage import KeyValueStore
+from wechat.storage import KeyValueStore
 
 logger = logging.getLogger(__name__)
 

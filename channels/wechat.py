@@ -24,26 +24,28 @@ from rasa.core.channels.channel import (
     InputChannel,
     UserMessage,
 )
+from rasa.shared.exceptions import InvalidConfigException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.api_client import WeChatApiClient
-from channels.config import WeChatSettings
-from channels.crypto import MessageCrypto
-from channels.errors import (
+from channels.output import CHANNEL_NAME, WeChatPushOutput
+from channels.turns import MessageSender, OptOutRecorder, TurnRunner
+from wechat.api_client import WeChatApiClient
+from wechat.config import WeChatSettings
+from wechat.crypto import MessageCrypto
+from wechat.errors import (
     BodyTooLarge,
+    ConfigError,
     DecryptionFailed,
     MalformedMessage,
     RequestRejected,
 )
-from channels.mapping import MappingContext, to_inbound
-from channels.output import CHANNEL_NAME, WeChatPushOutput
-from channels.rendering import SUCCESS
-from channels.signature import verify_request
-from channels.storage import KeyValueStore, open_store
-from channels.turns import MessageSender, OptOutRecorder, TurnRunner
-from channels.xml_safety import check_size, parse_xml
+from wechat.mapping import MappingContext, to_inbound
+from wechat.rendering import SUCCESS
+from wechat.signature import verify_request
+from wechat.storage import KeyValueStore, open_store
+from wechat.xml_safety import check_size, parse_xml
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +103,11 @@ class WeChatInput(InputChannel):
         """Builds the channel from its section of ``credentials.yml``."""
         if not credentials:
             cls.raise_missing_credentials_exception()
-        return cls(WeChatSettings.from_credentials(credentials))
+        try:
+            return cls(WeChatSettings.from_credentials(credentials))
+        except ConfigError as error:
+            # Rasa prints its own exceptions as a message instead of a traceback.
+            raise InvalidConfigException(str(error)) from error
 
     def get_output_channel(self) -> WeChatPushOutput:
         """Output for messages outside a turn: straight to the customer-service API."""

@@ -1,6 +1,6 @@
 """Rasa NLU component: one fine-tuned BERT encoder reads intent, sentiment, entities.
 
-A thin adapter over ``components.nlu_model``: ``train`` turns Rasa's NLU examples
+A thin adapter over ``nlu.model``: ``train`` turns Rasa's NLU examples
 (and optionally a review corpus) into labelled texts and persists the fitted model
 through ``ModelStorage``; ``process`` maps one batched forward pass onto each
 ``Message`` as ``intent``/``intent_ranking``, ``sentiment``/``sentiment_ranking``
@@ -47,14 +47,14 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components import fingerprint
 from components.config_validation import validate_config
-from components.constants import SENTIMENT, SENTIMENT_LABELS, SENTIMENT_RANKING
 from components.errors import BertIntentSentimentError
 from components.training_examples import dev_split, labelled_examples, review_examples
+from nlu import fingerprint
+from nlu.constants import SENTIMENT, SENTIMENT_LABELS, SENTIMENT_RANKING
 
 if TYPE_CHECKING:  # torch and transformers load only when a model is built
-    from components.nlu_model import NluModel, TaggedEntity, TrainingConfig
+    from nlu.model import NluModel, TaggedEntity, TrainingConfig
 
 __all__ = ["BertIntentSentimentClassifier", "BertIntentSentimentError"]
 
@@ -72,15 +72,15 @@ warnings.filterwarnings(
 _MODEL_MODULES = (
     __name__,
     "components.config_validation",
-    "components.constants",
-    "components.entity_tags",
+    "nlu.constants",
+    "nlu.entity_tags",
     "components.errors",
-    "components.fingerprint",
-    "components.joint_network",
-    "components.joint_training",
-    "components.lexical_model",
-    "components.nlu_model",
-    "components.sentiment_corpus",
+    "nlu.fingerprint",
+    "nlu.joint_network",
+    "nlu.joint_training",
+    "nlu.lexical_model",
+    "nlu.model",
+    "nlu.sentiment_corpus",
     "components.training_examples",
 )
 
@@ -369,7 +369,7 @@ class BertIntentSentimentClassifier(
                 )
             return self._model
 
-        from components.nlu_model import ModelLoadError, NluModel
+        from nlu.model import ModelLoadError, NluModel
 
         backbone = self.component_config["model_name_or_path"]
         try:
@@ -391,7 +391,7 @@ class BertIntentSentimentClassifier(
             ) from e
 
     def _training_config(self) -> TrainingConfig:
-        from components.nlu_model import TrainingConfig
+        from nlu.model import TrainingConfig
 
         config = self.component_config
         return TrainingConfig(
@@ -415,7 +415,7 @@ class BertIntentSentimentClassifier(
 
 
 def _load_model(directory: Path, config: dict[str, Any]) -> NluModel:
-    from components.nlu_model import ModelLoadError, NluModel
+    from nlu.model import ModelLoadError, NluModel
 
     try:
         model = NluModel.load(directory, device=config["device"])

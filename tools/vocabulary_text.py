@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.sentiment_corpus import (
+from nlu.sentiment_corpus import (
     CORPUS_FILES,
     default_corpus_directory,
     load_reviews,

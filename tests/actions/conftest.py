@@ -3,46 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import OperationalError
 
-from actions.catalog import Catalog, Product
-from actions.catalog_loader import load_catalog
-from actions.marketing_action import default_store, reset_defaults
-from actions.store import MarketingStore
+from catalog.model import Catalog, Product
+from marketing.store import MarketingStore
 
 TODAY = date(2026, 11, 22)
 TrackerFactory = Callable[..., Tracker]
 
 
-@pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
 @pytest.fixture(autouse=True)
-def marketing_db(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[MarketingStore]:
-    """Every test gets its own SQLite marketing store, never the repository's."""
-    url = f"sqlite:///{tmp_path / 'marketing.db'}"
-    monkeypatch.setenv("AURORA_DATABASE_URL", url)
-    monkeypatch.setenv("AURORA_ENDPOINTS", str(tmp_path / "no-endpoints.yml"))
-    reset_defaults()
-    yield default_store()
-    reset_defaults()
-
-
-def broken_store() -> MarketingStore:
-    """A store factory for a database that is down."""
-    raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+def isolated_marketing_db(marketing_db: MarketingStore) -> MarketingStore:
+    """Every action test gets its own SQLite marketing store, never the repository's."""
+    return marketing_db
 
 
 @pytest.fixture

@@ -4,13 +4,14 @@ import asyncio
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import Catalog
 from actions.copy_actions import ActionGenerateReply
-from actions.copy_request import CopyRequest
-from actions.copy_templates import TemplateGenerator
-from actions.generator import GuardedGenerator
-from actions.store import IMPRESSION, MarketingStore
-from tests.actions.conftest import TODAY, TrackerFactory, broken_store, texts
+from catalog.model import Catalog
+from copywriting.generator import GuardedGenerator
+from copywriting.request import CopyRequest
+from copywriting.templates import TemplateGenerator
+from marketing.store import IMPRESSION, MarketingStore
+from tests.actions.conftest import TODAY, TrackerFactory, texts
+from tests.marketing.fixtures import broken_store
 
 
 class Slow:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import Catalog
 from actions.marketing_action import ordinal
 from actions.product_actions import (
     ActionPriceInfo,
@@ -12,8 +11,9 @@ from actions.product_actions import (
     ActionPurchaseGuide,
 )
 from actions.recommendation_actions import ActionRecommendProducts
-from actions.store import CLICK, IMPRESSION, PURCHASE, MarketingStore
-from actions.tracking import show, tracked_url
+from catalog.model import Catalog
+from marketing.store import CLICK, IMPRESSION, PURCHASE, MarketingStore
+from marketing.tracking import show, tracked_url
 from tests.actions.conftest import TODAY, TrackerFactory, listed_products, texts
 
 

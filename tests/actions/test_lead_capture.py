@@ -5,12 +5,13 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import Catalog
 from actions.lead_form import ActionSubmitLead
-from actions.lead_scoring import LeadSignals, lead_score
 from actions.promotion_actions import ActionListCampaigns
-from actions.store import MarketingStore
-from tests.actions.conftest import TODAY, TrackerFactory, broken_store, texts
+from catalog.model import Catalog
+from marketing.lead_scoring import LeadSignals, lead_score
+from marketing.store import MarketingStore
+from tests.actions.conftest import TODAY, TrackerFactory, texts
+from tests.marketing.fixtures import broken_store
 
 FORM = {"contact_name": "刘先生/女士", "phone_number": "13912345678"}
 

@@ -8,10 +8,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import APOLOGY_TEXT
-from actions.catalog import Catalog
-from actions.marketing_action import MarketingAction, StoreFactory
-from actions.store import Interaction, MarketingStore
-from tests.actions.conftest import TODAY, TrackerFactory, broken_store
+from actions.marketing_action import MarketingAction
+from catalog.model import Catalog
+from marketing.connection import StoreFactory
+from marketing.store import Interaction, MarketingStore
+from tests.actions.conftest import TODAY, TrackerFactory
+from tests.marketing.fixtures import broken_store
 
 
 class _History(MarketingAction):

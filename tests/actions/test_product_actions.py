@@ -6,12 +6,12 @@ from datetime import date
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import Catalog
 from actions.product_actions import (
     ActionPriceInfo,
     ActionProductInfo,
     ActionPurchaseGuide,
 )
+from catalog.model import Catalog
 from tests.actions.conftest import TODAY, TrackerFactory, listed_products, texts
 
 

@@ -6,7 +6,6 @@ from datetime import date
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import Catalog
 from actions.promotion_actions import (
     NO_CAMPAIGN,
     NO_PROMOTION,
@@ -14,6 +13,7 @@ from actions.promotion_actions import (
     ActionListPromotions,
 )
 from actions.store_actions import ActionStoreInfo
+from catalog.model import Catalog
 from tests.actions.conftest import TODAY, TrackerFactory, texts
 
 

@@ -5,22 +5,22 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import Catalog
 from actions.recommendation_actions import (
     ASK_BUDGET,
     UNCLEAR_BUDGET,
     ActionRecommendProducts,
 )
-from actions.service_recovery import COUPON_ALREADY_OFFERED, recovery_offer
-from actions.store import IMPRESSION, PURCHASE, MarketingStore
+from catalog.model import Catalog
+from marketing.service_recovery import COUPON_ALREADY_OFFERED, recovery_offer
+from marketing.store import IMPRESSION, PURCHASE, MarketingStore
 from rich_reply import News, from_json
 from tests.actions.conftest import (
     TODAY,
     TrackerFactory,
-    broken_store,
     listed_products,
     texts,
 )
+from tests.marketing.fixtures import broken_store
 
 
 async def test_recommendation_within_budget(

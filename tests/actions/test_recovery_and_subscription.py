@@ -3,12 +3,13 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import Catalog
 from actions.recovery_actions import ActionOfferRecovery
-from actions.service_recovery import DEFAULT_OFFER, recovery_offer, recovery_reply
-from actions.store import MarketingStore
 from actions.subscription import ActionUnsubscribe
-from tests.actions.conftest import TODAY, TrackerFactory, broken_store, texts
+from catalog.model import Catalog
+from marketing.service_recovery import DEFAULT_OFFER, recovery_offer, recovery_reply
+from marketing.store import MarketingStore
+from tests.actions.conftest import TODAY, TrackerFactory, texts
+from tests.marketing.fixtures import broken_store
 
 
 async def test_recovery_offer_comes_from_the_catalog_policy(

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from actions.store import CLICK, IMPRESSION, PURCHASE, Interaction, MarketingStore
 from benchmarks.marketing_report import NO_CAMPAIGN, main, summarise
+from marketing.store import CLICK, IMPRESSION, PURCHASE, Interaction, MarketingStore
 
 COUNTS = [
     ("camp-a", "template", IMPRESSION, 10),

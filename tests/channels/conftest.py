@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,21 +18,13 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from channels.config import WeChatSettings
-from channels.fake_api import FakeWeChatApi
-from channels.local_server import LocalServer, serve_locally
-from channels.simulator import WeChatSimulator
-from channels.storage import KeyValueStore, MemoryStore
 from channels.wechat import WeChatInput
-from tests.services import service_unavailable
-
-TOKEN = "test-token"
-APP_ID = "wx0123456789abcdef"
-APP_SECRET = "test-secret"
-# A valid EncodingAESKey (43 base64 characters), not WeChat's sample.
-AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
-ACCOUNT = "gh_aurora_test"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.wechat.fakes import ACCOUNT, AES_KEY, APP_ID, APP_SECRET, TOKEN
+from tools.wechat_sim.fake_api import FakeWeChatApi
+from tools.wechat_sim.local_server import LocalServer, serve_locally
+from tools.wechat_sim.simulator import WeChatSimulator
+from wechat.config import WeChatSettings
+from wechat.storage import KeyValueStore, MemoryStore
 
 Sanic.test_mode = True
 
@@ -80,13 +72,6 @@ def make_settings(**overrides: Any) -> WeChatSettings:
     }
     values.update(overrides)
     return WeChatSettings.from_credentials(values)
-
-
-@pytest.fixture
-async def fake_api() -> AsyncIterator[FakeWeChatApi]:
-    api = await FakeWeChatApi(APP_ID, APP_SECRET).start()
-    yield api
-    await api.stop()
 
 
 @dataclass
@@ -153,34 +138,3 @@ async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
         await sim.close()
     for server in servers:
         await server.stop()
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The local Redis server's URL; without it: fail under CI=true, else skip."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as e:
-        service_unavailable(f"Redis on 127.0.0.1:6379 is not reachable ({e})")
-    finally:
-        client.close()
-    return REDIS_URL
-
-
-@pytest.fixture
-def redis_prefix(redis_url: str) -> Iterator[str]:
-    """A unique key prefix on the local Redis; its keys are deleted afterwards."""
-    import redis
-
-    prefix = f"test:{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=prefix + "*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from channels.signature import sign
-from channels.simulator import to_xml
 from tests.channels.conftest import Served, ServeFactory
-from tests.channels.test_xml_safety import BILLION_LAUGHS, XXE
+from tests.wechat.test_xml_safety import BILLION_LAUGHS, XXE
+from tools.wechat_sim.simulator import to_xml
+from wechat.signature import sign
 
 LIMIT = 4096
 

@@ -15,14 +15,10 @@ from rasa.core.channels.channel import UserMessage
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalog import Catalog
 from actions.recommendation_actions import ActionRecommendProducts
+from catalog.model import Catalog
 from rich_reply import KINDS, News, from_json, to_json
 from tests.actions.conftest import TODAY
-
-# Fixtures: the catalog, and a fresh SQLite marketing store for every test.
-from tests.actions.conftest import catalog as catalog
-from tests.actions.conftest import marketing_db as marketing_db
 from tests.channels.conftest import ServeFactory, StubAgent
 from tests.rich_reply.test_payloads import EXAMPLES
 

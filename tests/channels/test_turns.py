@@ -8,11 +8,11 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
-from channels.rendering import MAX_TEXT_BYTES
-from channels.simulator import to_xml
-from channels.storage import MemoryStore, RedisStore
 from rich_reply import Article, Image, News, to_json
 from tests.channels.conftest import ServeFactory, StubAgent
+from tools.wechat_sim.simulator import to_xml
+from wechat.rendering import MAX_TEXT_BYTES
+from wechat.storage import MemoryStore, RedisStore
 
 DEADLINE_S = 0.5
 

@@ -9,19 +9,10 @@ import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from channels.mapping import ASK_TO_TYPE
-from channels.signature import sign
-from channels.simulator import to_xml
 from channels.wechat import WeChatInput
-from tests.channels.conftest import (
-    ACCOUNT,
-    APP_ID,
-    TOKEN,
-    ServeFactory,
-    StubAgent,
-    make_settings,
-)
-from tests.channels.test_crypto import (
+from tests.channels.conftest import ServeFactory, StubAgent, make_settings
+from tests.wechat.fakes import ACCOUNT, APP_ID, TOKEN
+from tests.wechat.test_crypto import (
     RECEIVED_APP_ID,
     RECEIVED_ENCRYPT,
     RECEIVED_MSG_SIGNATURE,
@@ -30,6 +21,9 @@ from tests.channels.test_crypto import (
     RECEIVED_TOKEN,
     SAMPLE_KEY,
 )
+from tools.wechat_sim.simulator import to_xml
+from wechat.mapping import ASK_TO_TYPE
+from wechat.signature import sign
 
 
 async def get(url: str, params: dict[str, str] | None = None) -> tuple[int, str]:

@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 import pytest
 from sanic import Sanic
 
-from channels.signature import sign
-from channels.simulator import WeChatSimulator, to_xml
-from channels.storage import MemoryStore
 from channels.wechat import WeChatInput
 from tests.channels.asgi_client import AsgiClient
-from tests.channels.conftest import AES_KEY, APP_ID, TOKEN, StubAgent, make_settings
-from tests.channels.test_xml_safety import BILLION_LAUGHS
+from tests.channels.conftest import StubAgent, make_settings
+from tests.wechat.fakes import AES_KEY, APP_ID, TOKEN
+from tests.wechat.test_xml_safety import BILLION_LAUGHS
+from tools.wechat_sim.simulator import WeChatSimulator, to_xml
+from wechat.signature import sign
+from wechat.storage import MemoryStore
 
 WEBHOOK = "/webhooks/wechat/webhook"
 # Sanic notes that after_server_stop runs at ASGI shutdown; that is what we want.

@@ -20,9 +20,9 @@ import pytest
 import yaml
 from rasa.shared.core.domain import Domain
 
-from channels.fake_api import FakeWeChatApi
-from channels.simulator import WeChatSimulator
 from tests.e2e_servers import running_bot
+from tools.wechat_sim.fake_api import FakeWeChatApi
+from tools.wechat_sim.simulator import WeChatSimulator
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("E2E_MODEL", ROOT / "models"))

@@ -43,9 +43,9 @@ from rasa.shared.utils.io import write_yaml
 
 from components import bert_intent_sentiment
 from components.bert_intent_sentiment import BertIntentSentimentClassifier
-from components.constants import SENTIMENT, SENTIMENT_LABELS, SENTIMENT_RANKING
 from components.errors import COMPONENT_NAME, BertIntentSentimentError
-from components.nlu_model import NluModel
+from nlu.constants import SENTIMENT, SENTIMENT_LABELS, SENTIMENT_RANKING
+from nlu.model import NluModel
 
 # Characters all in the tiny backbone's vocabulary (tests/components/conftest.py);
 # entities in Rasa's markup, "[text](type)".

@@ -13,10 +13,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.bert_intent_sentiment import BertIntentSentimentClassifier
-from components.constants import SENTIMENT_LABELS
 from components.errors import BertIntentSentimentError
-from components.nlu_model import EntitySpan, LabelledText
 from components.training_examples import dev_split, labelled_examples, review_examples
+from nlu.constants import SENTIMENT_LABELS
+from nlu.model import EntitySpan, LabelledText
 
 
 def _config(**overrides: Any) -> dict[str, Any]:

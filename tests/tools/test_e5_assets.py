@@ -16,7 +16,7 @@ from tokenizers import Tokenizer
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel
 
 from components.bert_intent_sentiment import BertIntentSentimentClassifier
-from components.fingerprint import path_digest
+from nlu.fingerprint import path_digest
 from tools.assets import E5_MODEL_FILE, E5_ZH
 from tools.vocab_trim import trim
 from tools.vocabulary_text import vocabulary_texts

@@ -1,0 +1,73 @@
+"""The ``transformers`` backend with a tiny random GPT-2 built in tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from copywriting.generator import MODEL_VARIANT, GeneratorError, GuardedGenerator
+from copywriting.prompts import facts_block
+from copywriting.request import CopyRequest
+from copywriting.templates import TemplateGenerator
+from copywriting.transformers_backend import TransformersGenerator
+
+REQUEST = CopyRequest("promotion", "promo-x", "耳机第二件半价", ("第二件半价",))
+CHARS = "极光智能耳机手机手表优惠活动第二件半价欢迎了解立减元最一第国家级顶"
+
+
+@pytest.fixture(scope="module")
+def tiny_gpt2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import BertTokenizer, GPT2Config, GPT2LMHeadModel
+
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab = specials + sorted(set(CHARS)) + list("0123456789：-，。\n")
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizer(str(folder / "vocab.txt"))  # type: ignore[no-untyped-call]
+    tokenizer.save_pretrained(folder)
+    config = GPT2Config(  # type: ignore[no-untyped-call]
+        vocab_size=len(vocab), n_positions=1024, n_embd=32, n_layer=2, n_head=2
+    )
+    GPT2LMHeadModel(config).save_pretrained(folder)  # type: ignore[no-untyped-call]
+    return folder
+
+
+async def test_generates_new_text_only(tiny_gpt2: Path) -> None:
+    backend = TransformersGenerator(tiny_gpt2, device="cpu", max_new_tokens=12)
+    text = await backend.generate(REQUEST)
+    assert text
+    assert facts_block(REQUEST).replace(" ", "") not in text
+    _, _, device = backend.load()
+    assert device == "cpu"
+
+
+async def test_guarded_copy_is_compliant(tiny_gpt2: Path) -> None:
+    backend = TransformersGenerator(tiny_gpt2, device="cpu", max_new_tokens=40)
+    guard = GuardedGenerator(backend, TemplateGenerator(), timeout_s=30)
+    copy = await guard.generate(REQUEST)
+    assert copy.text
+    if copy.variant == MODEL_VARIANT:
+        assert not any(t in copy.text for t in ("最", "第一", "国家级", "顶级"))
+    assert len(copy.text.encode("utf-8")) <= 2048
+
+
+async def test_missing_model_folder_is_a_generator_error(tmp_path: Path) -> None:
+    backend = TransformersGenerator(tmp_path / "nothing", device="cpu")
+    with pytest.raises(GeneratorError, match="AURORA_GENERATOR_MODEL_DIR"):
+        await backend.generate(REQUEST)
+    guard = GuardedGenerator(backend, TemplateGenerator(), timeout_s=30)
+    assert (await guard.generate(REQUEST)).variant == "template"
+
+
+def test_auto_device_takes_the_gpu_when_torch_sees_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import torch
+
+    backend = TransformersGenerator(tmp_path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert backend.resolved_device() == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert backend.resolved_device() == "cpu"
+    assert TransformersGenerator(tmp_path, device="cuda").resolved_device() == "cuda"
