@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 logger = logging.getLogger(__name__)
 
 # Said when an action breaks, so the customer is never left without an answer.
-APOLOGY_TEXT = "抱歉，小极这边出了点小问题😥 请稍后再试，或回复“人工”联系客服。"
+APOLOGY_RESPONSE = "utter_action_failed"
 
 
 class SafeAction(Action, ABC):  # type: ignore[misc]
@@ -35,7 +35,7 @@ class SafeAction(Action, ABC):  # type: ignore[misc]
             return await self.respond(dispatcher, tracker, domain)
         except Exception:  # the action's boundary: an apology, never a crash
             logger.exception("Action '%s' failed; apologising instead.", self.name())
-            dispatcher.utter_message(text=APOLOGY_TEXT)
+            dispatcher.utter_message(response=APOLOGY_RESPONSE)
             return []
 
     @abstractmethod

@@ -11,31 +11,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import SafeAction
 
-# How each intent is described when the bot asks the customer to confirm it.
-INTENT_DESCRIPTIONS: dict[str, str] = {
-    "greet": "打个招呼",
-    "goodbye": "结束咨询",
-    "thank": "表示感谢",
-    "affirm": "表示同意",
-    "deny": "表示不需要",
-    "bot_challenge": "确认是不是机器人",
-    "ask_product_info": "了解产品信息",
-    "ask_price": "询问价格",
-    "ask_promotion": "了解优惠活动",
-    "request_recommendation": "让小极推荐产品",
-    "purchase": "购买下单",
-    "ask_shipping": "查询发货和物流",
-    "ask_return": "退换货或保修",
-    "complain": "投诉或反馈问题",
-    "request_human": "转人工客服",
-    "ask_store": "查询线下门店",
-    "join_campaign": "报名参加活动",
-    "unsubscribe": "退订推送消息",
-    "leave_contact": "留下联系方式",
-    "out_of_scope": "聊点别的",
-}
+# The question that confirms an intent is the domain.yml response
+# ``utter_ask_affirmation_<intent>`` (with "yes" and "neither" buttons); an intent
+# without one is not offered for confirmation.
+AFFIRMATION_PREFIX = "utter_ask_affirmation_"
 FALLBACK_INTENT = "nlu_fallback"
-OUT_OF_SCOPE_INTENT = "out_of_scope"
 
 
 def intent_to_affirm(parse_data: dict[str, Any]) -> str | None:
@@ -72,18 +52,15 @@ class ActionDefaultAskAffirmation(SafeAction):
     async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        """Sends "您是想…吗？" with yes / neither buttons."""
+        """Asks "您是想…吗？" (with yes / neither buttons) about the likely intent."""
         parse_data = tracker.latest_message or {}
         intent = intent_to_affirm(parse_data)
-        if intent is None or intent not in INTENT_DESCRIPTIONS:
+        response = f"{AFFIRMATION_PREFIX}{intent}"
+        if intent is None or response not in (domain.get("responses") or {}):
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         entities = parse_data.get("entities") or []
         dispatcher.utter_message(
-            text=f"您是想「{INTENT_DESCRIPTIONS[intent]}」吗？",
-            buttons=[
-                {"title": "是的", "payload": affirm_payload(intent, entities)},
-                {"title": "都不是", "payload": f"/{OUT_OF_SCOPE_INTENT}"},
-            ],
+            response=response, affirm_payload=affirm_payload(intent, entities)
         )
         return []

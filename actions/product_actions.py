@@ -11,23 +11,19 @@ from rasa_sdk.types import DomainDict
 
 from actions.marketing_action import MarketingAction
 from catalog.budget import format_price
-from catalog.formatting import price_text, product_card, product_line
+from catalog.formatting import (
+    lines,
+    price_text,
+    product_details,
+    product_line,
+    promotion_titles,
+)
 from catalog.model import CATEGORIES, Product
 from marketing.store import CLICK, PURCHASE
 from marketing.tracking import tracked_url
 
 # How many products a category overview lists.
 CATEGORY_LIST_LENGTH = 5
-PURCHASE_GUIDE = (
-    "下单方式：点击公众号菜单「极光商城」进入小程序，加入购物车后即可支付，"
-    "支持微信支付和信用卡/花呗分期（3/6/12 期）。"
-)
-
-
-def _ask_which_product() -> str:
-    return (
-        f"您想了解哪款产品呢？我们有{'、'.join(CATEGORIES)}，告诉小极型号或类别就行～"
-    )
 
 
 def _focus_events(product: Product) -> list[dict[str, Any]]:
@@ -53,20 +49,35 @@ class ActionProductInfo(MarketingAction):
         if product is not None:
             await self.track_followup(tracker, product.id, CLICK)
             promotions = self.catalog.promotions_for(product, self.today())
-            dispatcher.utter_message(text=product_card(product, promotions))
+            response = (
+                "utter_product_card"
+                if product.stock > 0
+                else "utter_product_card_sold_out"
+            )
+            dispatcher.utter_message(
+                response=response,
+                name=product.name,
+                price=price_text(product),
+                details=lines(product_details(product, promotions)),
+                url=product.url,
+            )
             return _focus_events(product)
         category = self.category_in_focus(tracker)
         if category is not None:
             products = self.catalog.products_in(category)
             top = sorted(products, key=lambda p: p.sales, reverse=True)
-            lines = [f"我们的{category}有这些👇"]
-            lines += [
+            items = [
                 product_line(p, i) for i, p in enumerate(top[:CATEGORY_LIST_LENGTH], 1)
             ]
-            lines.append("想详细了解哪一款？回复型号即可。")
-            dispatcher.utter_message(text="\n".join(lines))
+            dispatcher.utter_message(
+                response="utter_category_overview",
+                category=category,
+                items="\n".join(items),
+            )
             return [SlotSet("product_category", category)]
-        dispatcher.utter_message(text=_ask_which_product())
+        dispatcher.utter_message(
+            response="utter_ask_which_product", categories="、".join(CATEGORIES)
+        )
         return []
 
 
@@ -84,30 +95,32 @@ class ActionPriceInfo(MarketingAction):
         product = await self.product_followed_up(tracker)
         if product is not None:
             await self.track_followup(tracker, product.id, CLICK)
-            lines = [f"{product.name} 现价 {price_text(product)}"]
-            lines += [
-                f"🎁 {p.title}"
-                for p in self.catalog.promotions_for(product, self.today())
-            ]
-            if product.stock <= 0:
-                lines.append("⚠️ 目前暂时缺货，可以留个电话，到货第一时间通知您。")
-            lines.append(f"👉 {product.url}")
-            dispatcher.utter_message(text="\n".join(lines))
+            offers = self.catalog.promotions_for(product, self.today())
+            dispatcher.utter_message(
+                response="utter_price" if product.stock > 0 else "utter_price_sold_out",
+                name=product.name,
+                price=price_text(product),
+                offers=lines(promotion_titles(offers)),
+                url=product.url,
+            )
             return _focus_events(product)
         category = self.category_in_focus(tracker)
         products = self.catalog.products_in(category) if category else []
         if category is not None and products:
             low = min(p.price for p in products)
             high = max(p.price for p in products)
-            price_range = f"{format_price(low)} - {format_price(high)}"
-            lines = [f"我们的{category}价格在 {price_range} 之间："]
             cheapest_first = sorted(products, key=lambda p: p.price)
-            lines += [product_line(p, i) for i, p in enumerate(cheapest_first, 1)]
-            dispatcher.utter_message(text="\n".join(lines))
+            dispatcher.utter_message(
+                response="utter_category_prices",
+                category=category,
+                low=format_price(low),
+                high=format_price(high),
+                items="\n".join(
+                    product_line(p, i) for i, p in enumerate(cheapest_first, 1)
+                ),
+            )
             return [SlotSet("product_category", category)]
-        dispatcher.utter_message(
-            text="想查哪款产品的价格呢？告诉小极型号就行，比如“X5 Pro多少钱”。"
-        )
+        dispatcher.utter_message(response="utter_ask_which_price")
         return []
 
 
@@ -128,7 +141,7 @@ class ActionPurchaseGuide(MarketingAction):
         """
         product = await self.product_followed_up(tracker)
         if product is None:
-            dispatcher.utter_message(text=PURCHASE_GUIDE)
+            dispatcher.utter_message(response="utter_purchase_guide")
             return []
         link = product.url
         if product.stock > 0:
@@ -138,16 +151,13 @@ class ActionPurchaseGuide(MarketingAction):
                 link = tracked_url(product.url, tracking_id, base)
         if product.stock <= 0:
             dispatcher.utter_message(
-                text=(
-                    f"{product.name} 目前暂时缺货😥 回复“留电话”登记到货通知，"
-                    "或者让小极给您推荐同类在售的产品～"
-                )
+                response="utter_purchase_sold_out", name=product.name
             )
         else:
             dispatcher.utter_message(
-                text=(
-                    f"{product.name} {price_text(product)}，"
-                    f"点这里直接下单👉 {link}\n{PURCHASE_GUIDE}"
-                )
+                response="utter_purchase_link",
+                name=product.name,
+                price=price_text(product),
+                link=link,
             )
         return _focus_events(product)

@@ -15,9 +15,6 @@ from actions.marketing_action import CAMPAIGN_SLOT, MarketingAction
 from catalog.formatting import campaign_line, promotion_line
 from catalog.model import Campaign, Promotion
 
-NO_PROMOTION = "目前暂时没有进行中的优惠活动😥 关注公众号，新活动上线第一时间通知您！"
-NO_CAMPAIGN = "目前暂时没有可报名的活动，新活动上线会第一时间在公众号通知～"
-
 
 class ActionListPromotions(CatalogAction):
     """Lists live promotions, narrowed to the product or category asked about."""
@@ -44,19 +41,22 @@ class ActionListPromotions(CatalogAction):
         else:
             matching, subject = live, ""
         if not live:
-            dispatcher.utter_message(text=NO_PROMOTION)
+            dispatcher.utter_message(response="utter_no_promotion")
             return []
         if subject and matching:
-            header = f"{subject}正在参加这些活动🎉"
+            response = "utter_promotions_for"
         elif subject:
-            header = f"{subject}暂时没有专属优惠，不过这些全场活动正在进行🎉"
+            response = "utter_promotions_storewide"
             matching = [
                 p for p in live if not p.categories and not p.product_ids
             ] or live
         else:
-            header = "正在进行的优惠活动🎉"
-        lines = [header, *(promotion_line(p) for p in matching)]
-        dispatcher.utter_message(text="\n".join(lines))
+            response = "utter_promotions"
+        dispatcher.utter_message(
+            response=response,
+            subject=subject,
+            items="\n".join(promotion_line(p) for p in matching),
+        )
         return []
 
 
@@ -93,16 +93,21 @@ class ActionListCampaigns(MarketingAction):
         """Sends the open campaigns or says there are none."""
         open_campaigns = self.catalog.live_campaigns(self.today())
         if not open_campaigns:
-            dispatcher.utter_message(text=NO_CAMPAIGN)
+            dispatcher.utter_message(response="utter_no_campaign")
             return []
-        lines = ["这些活动正在报名中✨", *(campaign_line(c) for c in open_campaigns)]
         chosen = chosen_campaign(open_campaigns, latest_text(tracker))
         sender = tracker.sender_id
         none: set[str] = set()
         joined = await self.db(lambda s: s.campaigns_of(sender), fallback=none)
-        if chosen is not None and chosen.id in joined:
-            lines.append(f"您已经报名了「{chosen.title}」，无需重复报名😊")
-        elif chosen is not None:
-            lines.append(f"可以为您报名「{chosen.title}」～")
-        dispatcher.utter_message(text="\n".join(lines))
+        if chosen is None:
+            response = "utter_campaigns"
+        elif chosen.id in joined:
+            response = "utter_campaigns_already_joined"
+        else:
+            response = "utter_campaigns_sign_up"
+        dispatcher.utter_message(
+            response=response,
+            items="\n".join(campaign_line(c) for c in open_campaigns),
+            campaign=chosen.title if chosen else "",
+        )
         return [SlotSet(CAMPAIGN_SLOT, chosen.id if chosen else None)]

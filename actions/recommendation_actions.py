@@ -27,7 +27,7 @@ from catalog.formatting import product_line
 from catalog.model import CATEGORIES, Catalog, Product
 from catalog.news import news_payload
 from marketing.connection import StoreFactory
-from marketing.service_recovery import coupon_offered, recovery_reply
+from marketing.service_recovery import coupon_offered, recovery_offer
 from marketing.settings import Settings
 from marketing.store import CLICK, IMPRESSION, PURCHASE, Interaction
 from marketing.tracking import show
@@ -42,8 +42,6 @@ from recommender.query import Query, matched_tags
 
 # The collaborative model is rebuilt from the store at most this often.
 RECOMMENDER_TTL_S = 300.0
-ASK_BUDGET = "告诉小极预算（比如“3000以内”“2k左右”），可以挑得更准～"
-UNCLEAR_BUDGET = "预算没太看明白🤔 可以说个具体金额，比如“两千以内”或“5000元”。"
 
 
 def _profile(
@@ -133,13 +131,15 @@ class ActionRecommendProducts(MarketingAction):
             profile = replace(profile, promoted=self._promoted())
         result = (await self.recommender()).recommend(query, profile)
         if result.recovery:
-            said = (
-                str(e.get("text") or "")
-                for e in tracker.events
-                if e.get("event") == "bot"
-            )
-            offered = coupon_offered(said, self.catalog)
-            dispatcher.utter_message(text=recovery_reply(self.catalog, offered))
+            offer = recovery_offer(self.catalog)
+            if coupon_offered(tracker.events):
+                dispatcher.utter_message(
+                    response="utter_service_recovery_coupon_offered"
+                )
+            elif offer is None:
+                dispatcher.utter_message(response="utter_service_recovery_no_coupon")
+            else:
+                dispatcher.utter_message(response="utter_service_recovery", offer=offer)
             return []
         if category is None:
             await self._popular(dispatcher, tracker, result)
@@ -147,32 +147,42 @@ class ActionRecommendProducts(MarketingAction):
         events: list[dict[str, Any]] = [SlotSet("product_category", category)]
         if not result.products:
             dispatcher.utter_message(
-                text=f"抱歉，{category}暂时都缺货了😥 可以留个电话，到货通知您。"
+                response="utter_recommendation_sold_out", category=category
             )
             return events
         if result.relaxed:
             fallback = result.products[0]
-            text = (
-                f"{format_price(budget or 0)}以内暂时没有合适的{category}😥 "
-                f"最接近的是：\n{product_line(fallback)}\n要看看吗？"
+            await self._send(
+                dispatcher,
+                tracker,
+                [fallback],
+                result.strategy,
+                response="utter_recommendation_over_budget",
+                budget_text=format_price(budget or 0),
+                category=category,
+                items=product_line(fallback),
             )
-            await self._send(dispatcher, tracker, [fallback], result.strategy, text)
             return events
-        budget_note = f"{format_price(budget)}以内" if budget else ""
-        lines = [f"为您挑了{budget_note}这几款{category}👇"]
-        for index, product in enumerate(result.products, 1):
-            line = product_line(product, index)
-            needs = matched_tags(product, query.text)
-            if needs:
-                line += f"（适合{'、'.join(needs)}）"
-            lines.append(line)
-        lines.append("回复序号或型号了解详情，或者说“买第一款”～")
         if self._budget_unclear(tracker, budget):
-            lines.append(UNCLEAR_BUDGET)
+            response = "utter_recommendation_budget_unclear"
         elif budget is None:
-            lines.append(ASK_BUDGET)
-        picks = list(result.products)
-        await self._send(dispatcher, tracker, picks, result.strategy, "\n".join(lines))
+            response = "utter_recommendation"
+        else:
+            response = "utter_recommendation_within_budget"
+        items = [
+            product_line(product, index, matched_tags(product, query.text))
+            for index, product in enumerate(result.products, 1)
+        ]
+        await self._send(
+            dispatcher,
+            tracker,
+            list(result.products),
+            result.strategy,
+            response=response,
+            budget_text=format_price(budget or 0),
+            category=category,
+            items="\n".join(items),
+        )
         return events
 
     def _promoted(self) -> frozenset[str]:
@@ -184,11 +194,6 @@ class ActionRecommendProducts(MarketingAction):
     async def _popular(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, result: Recommendation
     ) -> None:
-        lines = [
-            "人气好物先看看👇",
-            *(product_line(p, i) for i, p in enumerate(result.products, 1)),
-            "想看哪一类？直接告诉小极，比如“3000以内的手机”。",
-        ]
         buttons = [
             {
                 "title": c,
@@ -198,7 +203,13 @@ class ActionRecommendProducts(MarketingAction):
         ]
         base = self.settings.tracking_base_url
         shown = show([(p.id, p.url) for p in result.products], base)
-        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        dispatcher.utter_message(
+            response="utter_popular_products",
+            items="\n".join(
+                product_line(p, i) for i, p in enumerate(result.products, 1)
+            ),
+            buttons=buttons,
+        )
         await self.log_shown(tracker, shown, result.strategy or CONTENT_STRATEGY)
 
     async def _send(
@@ -207,10 +218,12 @@ class ActionRecommendProducts(MarketingAction):
         tracker: Tracker,
         products: list[Product],
         variant: str,
-        text: str,
+        response: str,
+        **variables: str,
     ) -> None:
+        # The list as a domain response, plus the same picks as a 图文 (news).
         base = self.settings.tracking_base_url
         shown = show([(p.id, p.url) for p in products], base)
         payload = news_payload(products, [s.url for s in shown])
-        dispatcher.utter_message(text=text, json_message=payload)
+        dispatcher.utter_message(response=response, json_message=payload, **variables)
         await self.log_shown(tracker, shown, variant)

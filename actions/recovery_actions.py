@@ -29,7 +29,10 @@ class ActionOfferRecovery(CatalogAction):
     async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        """Sends the recovery offer."""
+        """Sends the recovery offer (nothing when the catalog has no coupon)."""
+        offer = recovery_offer(self.catalog)
+        if offer is None:
+            return []
         logger.info("Service recovery offered to sender %s.", tracker.sender_id)
-        dispatcher.utter_message(text=recovery_offer(self.catalog))
+        dispatcher.utter_message(response="utter_recovery_offer", offer=offer)
         return []

@@ -29,19 +29,18 @@ class ActionStoreInfo(CatalogAction):
         city = latest_value(tracker, "city")
         if city is None:
             dispatcher.utter_message(
-                text=f"我们在{'、'.join(cities)}都有门店～您在哪个城市呢？小极帮您查地址和营业时间。"
+                response="utter_ask_city", cities="、".join(cities)
             )
             return []
         stores = self.catalog.stores_in(city)
         if not stores:
             dispatcher.utter_message(
-                text=(
-                    f"抱歉，{city}暂时还没有极光门店😥 "
-                    f"目前开店的城市：{'、'.join(cities)}。"
-                    "线上商城全国包邮，也欢迎在小程序下单～"
-                )
+                response="utter_no_store_in_city", city=city, cities="、".join(cities)
             )
             return [SlotSet("city", city)]
-        lines = [f"{city}的极光门店👇", *(store_line(s) for s in stores)]
-        dispatcher.utter_message(text="\n".join(lines))
+        dispatcher.utter_message(
+            response="utter_stores_in_city",
+            city=city,
+            items="\n".join(store_line(s) for s in stores),
+        )
         return [SlotSet("city", city)]

@@ -1,6 +1,8 @@
 """How catalog items read in a WeChat chat: short lines, prices, one link each.
 
-Pure formatting over ``catalog.model`` types; the actions decide what to show.
+Pure formatting of catalog data (names, prices, features, offers) into the list
+lines that ``domain.yml`` responses take as variables; the sentences around them
+live in those responses, and the actions decide what to show.
 """
 
 from __future__ import annotations
@@ -21,28 +23,45 @@ def price_text(product: Product) -> str:
     return text
 
 
-def product_line(product: Product, index: int | None = None) -> str:
-    """One list line: ``1. 极光 X5 Pro ¥4,999｜旗舰影像、长续航``."""
+def product_line(
+    product: Product, index: int | None = None, needs: Sequence[str] = ()
+) -> str:
+    """One list line: ``1. 极光 X5 Pro ¥4,999｜旗舰影像、长续航（适合拍照）``.
+
+    Args:
+        product: The product.
+        index: Its number in a list, if any.
+        needs: The customer's stated needs it meets.
+    """
     prefix = f"{index}. " if index is not None else ""
     line = f"{prefix}{product.name} {price_text(product)}"
     if product.features:
         line += "｜" + "、".join(product.features[:2])
+    if needs:
+        line += f"（适合{'、'.join(needs)}）"
     if product.stock <= 0:
         line += f"（{SOLD_OUT}）"
     return line
 
 
-def product_card(product: Product, promotions: Sequence[Promotion] = ()) -> str:
-    """A product described in a few lines: price, selling points, offers, link."""
-    lines = [f"【{product.name}】{price_text(product)}"]
-    if product.description:
-        lines.append(product.description)
-    lines.extend(f"· {feature}" for feature in product.features)
-    lines.extend(f"🎁 {promotion.title}" for promotion in promotions)
-    if product.stock <= 0:
-        lines.append(f"⚠️ {SOLD_OUT}，可留下联系方式，到货第一时间通知您。")
-    lines.append(f"👉 详情：{product.url}")
-    return "\n".join(lines)
+def product_details(
+    product: Product, promotions: Sequence[Promotion] = ()
+) -> list[str]:
+    """A product's description, selling points and live offers, one per line."""
+    details = [product.description] if product.description else []
+    details.extend(f"· {feature}" for feature in product.features)
+    details.extend(promotion_titles(promotions))
+    return details
+
+
+def promotion_titles(promotions: Sequence[Promotion]) -> list[str]:
+    """``🎁 以旧换新补贴`` for each promotion."""
+    return [f"🎁 {promotion.title}" for promotion in promotions]
+
+
+def lines(items: Sequence[str]) -> str:
+    """Items as lines that follow a heading: each starts with a line break."""
+    return "".join(f"\n{item}" for item in items)
 
 
 def promotion_line(promotion: Promotion) -> str:

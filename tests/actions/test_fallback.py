@@ -3,19 +3,25 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.fallback import (
-    INTENT_DESCRIPTIONS,
+    AFFIRMATION_PREFIX,
     ActionDefaultAskAffirmation,
     affirm_payload,
     intent_to_affirm,
 )
-from tests.actions.conftest import TrackerFactory
+from tests.actions.conftest import TrackerFactory, buttons, domain_responses, render
 from tests.test_contract import INTENTS
 
 
-def test_every_contract_intent_has_a_chinese_description() -> None:
-    assert set(INTENT_DESCRIPTIONS) == INTENTS
+def test_every_contract_intent_has_a_confirmation_question() -> None:
+    questions = {
+        name.removeprefix(AFFIRMATION_PREFIX)
+        for name in domain_responses()
+        if name.startswith(AFFIRMATION_PREFIX)
+    }
+    assert questions == INTENTS
 
 
 def test_fallback_asks_about_the_runner_up() -> None:
@@ -48,23 +54,23 @@ def test_affirmed_payload_keeps_the_entities() -> None:
 
 
 async def test_affirmation_is_asked_in_chinese_with_buttons(
-    dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+    dispatcher: CollectingDispatcher, make_tracker: TrackerFactory, domain: DomainDict
 ) -> None:
     tracker = make_tracker(
         "这玩意儿啥价",
         "nlu_fallback",
         intent_ranking=[{"name": "nlu_fallback"}, {"name": "ask_price"}],
     )
-    await ActionDefaultAskAffirmation().run(dispatcher, tracker, {})
+    await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain)
     [message] = dispatcher.messages
-    assert message["text"] == "您是想「询问价格」吗？"
-    assert [b["payload"] for b in message["buttons"]] == ["/ask_price", "/out_of_scope"]
+    assert render(message) == "您是想「询问价格」吗？"
+    assert [b["payload"] for b in buttons(message)] == ["/ask_price", "/out_of_scope"]
 
 
 async def test_unknown_intent_asks_to_rephrase(
     dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
 ) -> None:
     await ActionDefaultAskAffirmation().run(
-        dispatcher, make_tracker("?", "mystery"), {}
+        dispatcher, make_tracker("?", "mystery"), {"responses": domain_responses()}
     )
     assert dispatcher.messages[0]["response"] == "utter_ask_rephrase"

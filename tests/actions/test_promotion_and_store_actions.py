@@ -7,8 +7,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.promotion_actions import (
-    NO_CAMPAIGN,
-    NO_PROMOTION,
     ActionListCampaigns,
     ActionListPromotions,
 )
@@ -47,7 +45,10 @@ async def test_no_live_promotion_is_said_honestly(
     far_future = lambda: date(2099, 1, 1)  # noqa: E731
     await ActionListPromotions(catalog, far_future).run(dispatcher, make_tracker(), {})
     await ActionListCampaigns(catalog, far_future).run(dispatcher, make_tracker(), {})
-    assert texts(dispatcher) == [NO_PROMOTION, NO_CAMPAIGN]
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_no_promotion",
+        "utter_no_campaign",
+    ]
 
 
 async def test_open_campaigns_are_listed(

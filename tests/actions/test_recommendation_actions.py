@@ -6,18 +6,17 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.recommendation_actions import (
-    ASK_BUDGET,
-    UNCLEAR_BUDGET,
     ActionRecommendProducts,
 )
 from catalog.model import Catalog
-from marketing.service_recovery import COUPON_ALREADY_OFFERED, recovery_offer
+from marketing.service_recovery import recovery_offer
 from marketing.store import IMPRESSION, PURCHASE, MarketingStore
 from rich_reply import News, from_json
 from tests.actions.conftest import (
     TODAY,
     TrackerFactory,
     listed_products,
+    render,
     texts,
 )
 from tests.marketing.fixtures import broken_store
@@ -106,7 +105,7 @@ async def test_picks_are_logged_as_impressions_with_tracked_news_articles(
     [message] = dispatcher.messages
     news = from_json(message["custom"])
     assert isinstance(news, News)
-    named = listed_products(message["text"], catalog)
+    named = listed_products(render(message), catalog)
     assert [a.title.split(" ¥")[0] for a in news.articles] == [p.name for p in named]
     logged = marketing_db.history("u1")
     assert [i.item_id for i in logged] == [p.id for p in named]
@@ -122,13 +121,13 @@ async def test_missing_budget_is_asked_and_an_unclear_one_asked_again(
     plain = CollectingDispatcher()
     earbuds = make_tracker("耳机", "x", [("product_category", "耳机")])
     await action.run(plain, earbuds, {})
-    assert ASK_BUDGET in texts(plain)[0]
+    assert "告诉小极预算" in texts(plain)[0]
     unclear = CollectingDispatcher()
     tracker = make_tracker(
         "耳机预算好多好多", "x", [("product_category", "耳机"), ("budget", "好多好多")]
     )
     await action.run(unclear, tracker, {})
-    assert UNCLEAR_BUDGET in texts(unclear)[0]
+    assert "预算没太看明白" in texts(unclear)[0]
 
 
 @pytest.mark.parametrize("budget", ["两千块", "2k", "5000元"])
@@ -196,9 +195,13 @@ async def test_the_recovery_coupon_is_not_offered_twice(
         "推荐手机", "x", [("product_category", "手机")], slots={"sentiment": "negative"}
     )
     offer = recovery_offer(catalog)
-    tracker = Tracker.from_dict(
-        {**earlier.current_state(), "events": [{"event": "bot", "text": offer}]}
-    )
+    assert offer
+    said = {
+        "event": "bot",
+        "text": offer,
+        "metadata": {"utter_action": "utter_recovery_offer"},
+    }
+    tracker = Tracker.from_dict({**earlier.current_state(), "events": [said]})
     await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
     [text] = texts(dispatcher)
-    assert offer not in text and COUPON_ALREADY_OFFERED in text
+    assert offer not in text and "补偿券已经为您申请" in text

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.recovery_actions import ActionOfferRecovery
 from actions.subscription import ActionUnsubscribe
 from catalog.model import Catalog
-from marketing.service_recovery import DEFAULT_OFFER, recovery_offer, recovery_reply
+from marketing.service_recovery import recovery_offer
 from marketing.store import MarketingStore
 from tests.actions.conftest import TODAY, TrackerFactory, texts
 from tests.marketing.fixtures import broken_store
@@ -19,14 +21,16 @@ async def test_recovery_offer_comes_from_the_catalog_policy(
     await ActionOfferRecovery(catalog, lambda: TODAY).run(dispatcher, tracker, {})
     [text] = texts(dispatcher)
     assert "50元" in text and text == recovery_offer(catalog)
-    assert "人工" in recovery_reply(catalog)
 
 
-def test_a_catalog_without_the_policy_still_offers_something(catalog: Catalog) -> None:
-    from dataclasses import replace
-
+async def test_a_catalog_without_the_policy_promises_no_coupon(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
     bare = replace(catalog, policies={})
-    assert recovery_offer(bare) == DEFAULT_OFFER
+    assert recovery_offer(bare) is None
+    tracker = make_tracker("太差了", "complain", slots={"sentiment": "negative"})
+    await ActionOfferRecovery(bare, lambda: TODAY).run(dispatcher, tracker, {})
+    assert dispatcher.messages == []
 
 
 async def test_unsubscribe_is_stored_and_set_on_the_conversation(

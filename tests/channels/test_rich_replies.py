@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.recommendation_actions import ActionRecommendProducts
 from catalog.model import Catalog
 from rich_reply import KINDS, News, from_json, to_json
-from tests.actions.conftest import TODAY
+from tests.actions.conftest import TODAY, buttons, render
 from tests.channels.conftest import ServeFactory, StubAgent
 from tests.rich_reply.test_payloads import EXAMPLES
 
@@ -132,13 +132,17 @@ async def test_recommended_products_arrive_as_news_articles(
     sent = from_json(next(m["custom"] for m in dispatcher.messages if m["custom"]))
     assert isinstance(sent, News)
 
-    served = await serve(agent=answers(*dispatcher.messages))
+    # What Rasa sends the channel: the response rendered from domain.yml, the
+    # payload as the message's custom part.
+    rendered = [
+        {"text": render(m), "custom": m["custom"], "buttons": buttons(m)}
+        for m in dispatcher.messages
+    ]
+    served = await serve(agent=answers(*rendered))
     passive = await served.sim.post(served.sim.text("u_rec", "耳机推荐"))
     await served.settle()
 
-    assert passive.text is not None and passive.text.startswith(
-        dispatcher.messages[0]["text"][:10]
-    )
+    assert passive.text is not None and passive.text.startswith("为您挑了这几款耳机")
     arrived = [d.body["news"]["articles"][0] for d in served.api.deliveries]
     assert [a["title"] for a in arrived] == [a.title for a in sent.articles]
     for article, expected in zip(arrived, sent.articles, strict=True):
