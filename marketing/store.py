@@ -36,6 +36,18 @@ logger = logging.getLogger(__name__)
 
 IMPRESSION, CLICK, PURCHASE = "impression", "click", "purchase"
 CONNECT_TIMEOUT_S = 3
+
+
+def connect_args(url: str) -> dict[str, object]:
+    """Driver options for ``url``.
+
+    An unreachable PostgreSQL must cost seconds, not the TCP timeout.
+    """
+    if make_url(url).get_backend_name() == "postgresql":
+        return {"connect_timeout": CONNECT_TIMEOUT_S}
+    return {}
+
+
 EVENTS = (IMPRESSION, CLICK, PURCHASE)
 Clock = Callable[[], datetime]
 
@@ -148,12 +160,8 @@ class MarketingStore:
         database = parsed.database
         if parsed.get_backend_name() == "sqlite" and database not in (None, ":memory:"):
             Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
-        connect_args: dict[str, object] = {}
-        if parsed.get_backend_name() == "postgresql":
-            # An unreachable server must cost seconds, not the TCP timeout.
-            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
         engine = create_engine(
-            url, future=True, pool_pre_ping=True, connect_args=connect_args
+            url, future=True, pool_pre_ping=True, connect_args=connect_args(url)
         )
         store = cls(engine, schema=schema, clock=clock)
         store.create_tables()

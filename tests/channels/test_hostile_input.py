@@ -55,17 +55,16 @@ async def assert_still_serving(served: Served) -> None:
     assert reply.text == "收到：还在吗"
 
 
-def assert_safe(status: int, body: str, elapsed_s: float) -> None:
+def assert_safe(status: int, body: str) -> None:
     assert 0 < status < 500
     assert 400 <= status < 500 or body == "success", (status, body)
-    assert elapsed_s < 1.0
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_BODIES))
 async def test_hostile_plain_bodies(serve: ServeFactory, name: str) -> None:
     served = await serve(max_body_bytes=LIMIT)
     reply = await served.sim.post_raw(signed_query(), HOSTILE_BODIES[name])
-    assert_safe(reply.status, reply.body, reply.elapsed_s)
+    assert_safe(reply.status, reply.body)
     await assert_still_serving(served)
     assert "还在吗" in served.agent.texts()
 
@@ -87,7 +86,7 @@ async def test_hostile_payloads_inside_valid_encryption(
         "msg_signature": sign("test-token", stamp, "n", encrypted),
     }
     reply = await served.sim.post_raw(query, to_xml({"Encrypt": encrypted}))
-    assert_safe(reply.status, reply.body, reply.elapsed_s)
+    assert_safe(reply.status, reply.body)
     await assert_still_serving(served)
 
 
@@ -106,7 +105,7 @@ async def test_hostile_encrypted_envelopes(
     served = await serve(aes=True)
     query = {**signed_query(), "encrypt_type": "aes", "msg_signature": "0" * 40}
     reply = await served.sim.post_raw(query, envelope)
-    assert_safe(reply.status, reply.body, reply.elapsed_s)
+    assert_safe(reply.status, reply.body)
     await assert_still_serving(served)
 
 
@@ -131,5 +130,5 @@ async def test_many_hostile_requests_in_a_row(serve: ServeFactory) -> None:
     for _ in range(3):
         for body in HOSTILE_BODIES.values():
             reply = await served.sim.post_raw(signed_query(), body)
-            assert_safe(reply.status, reply.body, reply.elapsed_s)
+            assert_safe(reply.status, reply.body)
     await assert_still_serving(served)

@@ -42,6 +42,19 @@ async def test_local_waiters_wake_when_the_decision_is_made() -> None:
     assert await asyncio.wait_for(waiter, 1) == API
 
 
+async def test_a_decided_key_answers_at_once() -> None:
+    dedup = Deduplicator(MemoryStore(), 60, "wx1")
+    assert await dedup.claim("msg:4")
+    await dedup.decide("msg:4", API)
+    # A retry of a decided message does not wait (an hour's timeout would show).
+    assert await dedup.wait("msg:4", 3600) == API
+    other = Deduplicator(dedup_store := MemoryStore(), 60, "wx1")
+    assert await other.claim("msg:5")
+    await other.decide("msg:5", API)
+    replica = Deduplicator(dedup_store, 60, "wx1")  # no local future: reads the store
+    assert await replica.wait("msg:5", 3600) == API
+
+
 async def test_wait_gives_none_at_its_timeout() -> None:
     dedup = Deduplicator(MemoryStore(), 60, "wx1")
     assert await dedup.claim("msg:3")
