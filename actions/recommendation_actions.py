@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -50,12 +50,17 @@ def _profile(
     def items(event: str) -> tuple[str, ...]:
         return tuple(i.item_id for i in history if i.event == event)
 
+    def times(event: str) -> tuple[datetime, ...]:
+        return tuple(i.created_at for i in history if i.event == event)
+
     return Profile(
         clicked=items(CLICK),
         purchased=items(PURCHASE),
         shown=items(IMPRESSION),
         opted_out=opted_out,
         sentiment=sentiment,
+        clicked_at=times(CLICK),
+        purchased_at=times(PURCHASE),
     )
 
 

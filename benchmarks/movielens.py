@@ -44,12 +44,14 @@ class Ratings:
         items: Item id of each interaction.
         timestamps: Unix time of each interaction.
         genres: Item id -> its genres (``Action``, ``Comedy``, ...).
+        stars: The rating (1-5) of each interaction.
     """
 
     users: npt.NDArray[np.int64]
     items: npt.NDArray[np.int64]
     timestamps: npt.NDArray[np.float64]
     genres: dict[int, tuple[str, ...]]
+    stars: npt.NDArray[np.float64]
 
 
 def ensure_ml100k(
@@ -78,10 +80,11 @@ def load_ratings(folder: Path, max_users: int | None = None) -> Ratings:
         folder: Holds ``ml-100k.inter`` and ``ml-100k.item``.
         max_users: Keep only the users with the smallest ids (a slice for tests).
     """
-    users, items, stamps = [], [], []
+    users, items, stamps, stars = [], [], [], []
     with (folder / INTER_FILE).open(encoding="utf-8") as lines:
         columns = _columns(next(lines))
-        u, i, t = (columns.index(c) for c in ("user_id", "item_id", "timestamp"))
+        names = ("user_id", "item_id", "timestamp", "rating")
+        u, i, t, r = (columns.index(c) for c in names)
         for line in lines:
             fields = line.rstrip("\n").split("\t")
             user = int(fields[u])
@@ -89,6 +92,7 @@ def load_ratings(folder: Path, max_users: int | None = None) -> Ratings:
                 users.append(user)
                 items.append(int(fields[i]))
                 stamps.append(float(fields[t]))
+                stars.append(float(fields[r]))
     genres: dict[int, tuple[str, ...]] = {}
     with (folder / ITEM_FILE).open(encoding="latin-1") as lines:
         columns = _columns(next(lines))
@@ -101,6 +105,7 @@ def load_ratings(folder: Path, max_users: int | None = None) -> Ratings:
         np.asarray(items, dtype=np.int64),
         np.asarray(stamps, dtype=np.float64),
         genres,
+        np.asarray(stars, dtype=np.float64),
     )
 
 

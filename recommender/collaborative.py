@@ -245,6 +245,30 @@ class FactorModel:
         return np.asarray(vectors @ self._model.item_factors.T, dtype=np.float64)
 
 
+def fit_item_similarity(matrix: Matrix) -> Scores:
+    """The live recommender's item-item similarity from implicit feedback.
+
+    ALS item vectors from ``implicit`` (factors: half the items, 2 to 32), their
+    cosine; item-kNN (20 neighbours) where ``implicit`` is missing or fails.
+
+    Args:
+        matrix: Users x items feedback (only its non-zero entries count).
+
+    Returns:
+        Items x items, diagonal 0.
+    """
+    try:
+        if implicit_available():
+            model = FactorModel("als", factors=max(2, min(32, matrix.shape[1] // 2)))
+            model.fit(matrix)
+            return model.item_similarity()
+    except Exception:  # a broken native library must not break recommendations
+        logger.exception("implicit ALS failed; using item-kNN instead.")
+    knn = ItemKnn(neighbours=20)
+    knn.fit(matrix)
+    return knn.item_similarity()
+
+
 def implicit_available() -> bool:
     """Whether the ``implicit`` library can be imported."""
     try:

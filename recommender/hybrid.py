@@ -11,36 +11,40 @@ within budget. Candidates are then ranked by :func:`recommender.blend.blend` of
   back to rank up; items shown often without a click rank down; items bought
   are left out while anything else fits);
 * ``collaborative``: items similar, in other customers' implicit feedback, to
-  what this customer clicked or bought (``implicit`` ALS, else item-kNN), once
-  the store holds ``min_interactions`` events: cold start uses the rest;
+  what this customer clicked or bought, the latest weighing most (each earlier
+  click or purchase counts ``RECENCY_DECAY`` times less; ``implicit`` ALS, else
+  item-kNN), once the store holds ``min_interactions`` events: cold start uses
+  the rest;
 * ``promotion``: a live promotion covers the item, never for opted-out customers.
 
 An unhappy customer gets no ranking at all: :attr:`Recommendation.recovery` tells
 the action to offer service recovery instead of an upsell.
+
+Popularity, history and collaborative come from :mod:`recommender.signals`, which
+``benchmarks/recsys_bench.py`` runs on MovieLens.
 """
 
 from __future__ import annotations
 
-import logging
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import numpy as np
 
-from catalog.model import Product
+from catalog.model import CATEGORIES, Product
 from recommender.blend import Scores, blend
-from recommender.collaborative import (
-    FactorModel,
-    ItemKnn,
-    build_interactions,
-    implicit_available,
-)
+from recommender.collaborative import build_interactions, fit_item_similarity
 from recommender.query import DEFAULT_TOP_K, Query, eligible, matched_tags
-
-logger = logging.getLogger(__name__)
+from recommender.signals import (
+    RECENCY_DECAY,
+    behaviour_signals,
+    engagement,
+    popularity,
+    recency_weights,
+)
 
 # Signal weights (signals are z-scored over the candidates before weighting).
 DEFAULT_WEIGHTS: Mapping[str, float] = {
@@ -71,6 +75,13 @@ class Profile:
         opted_out: Unsubscribed from marketing: no promotional boost or badge.
         sentiment: ``positive``, ``neutral``, ``negative`` or ``None``.
         promoted: Ids of items a live promotion covers today.
+        clicked_at: When each click in ``clicked`` happened (naive means UTC).
+        purchased_at: When each purchase in ``purchased`` happened. With both
+            given, recent clicks and purchases weigh more in the collaborative
+            signal; without, every one weighs the same.
+
+    Raises:
+        ValueError: Times given, but not one for each click and purchase.
     """
 
     clicked: tuple[str, ...] = ()
@@ -79,6 +90,24 @@ class Profile:
     opted_out: bool = False
     sentiment: str | None = None
     promoted: frozenset[str] = field(default_factory=frozenset)
+    clicked_at: tuple[datetime, ...] = ()
+    purchased_at: tuple[datetime, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.timed and (
+            len(self.clicked_at) != len(self.clicked)
+            or len(self.purchased_at) != len(self.purchased)
+        ):
+            raise ValueError(
+                f"{len(self.clicked_at)} click times for {len(self.clicked)} clicks, "
+                f"{len(self.purchased_at)} purchase times for "
+                f"{len(self.purchased)} purchases"
+            )
+
+    @property
+    def timed(self) -> bool:
+        """Whether the clicks and purchases carry their times."""
+        return bool(self.clicked_at or self.purchased_at)
 
 
 @dataclass(frozen=True)
@@ -107,6 +136,11 @@ class Recommender(Protocol):
         """The top ``k`` products for the customer's query and profile."""
 
 
+def _seconds(moment: datetime) -> float:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.timestamp()
+
+
 def _document(product: Product) -> str:
     return " ".join(
         (product.name, product.category, *product.tags, *product.features)
@@ -122,6 +156,8 @@ class HybridRecommender:
             and purchases, for the collaborative signal.
         weights: Signal weights (``DEFAULT_WEIGHTS``).
         min_interactions: Feedback events needed before CF joins the ranking.
+        recency_decay: How much less each earlier click or purchase weighs in
+            the collaborative signal (1.0: no recency).
     """
 
     def __init__(
@@ -130,10 +166,18 @@ class HybridRecommender:
         feedback: Sequence[tuple[str, str, str]] = (),
         weights: Mapping[str, float] = DEFAULT_WEIGHTS,
         min_interactions: int = 50,
+        recency_decay: float = RECENCY_DECAY,
     ) -> None:
         self.products = tuple(products)
         self.weights = dict(weights)
+        self.recency_decay = recency_decay
         self._index = {p.id: i for i, p in enumerate(self.products)}
+        self._popularity = popularity(
+            [p.rating for p in self.products], [p.sales for p in self.products]
+        )
+        self._membership = np.array(
+            [[float(p.category == c) for c in CATEGORIES] for p in self.products]
+        ).reshape(len(self.products), len(CATEGORIES))
         self._similarity = self._collaborative(feedback, min_interactions)
         self._vectorizer: Any = None
         self._documents: Any = None
@@ -149,18 +193,7 @@ class HybridRecommender:
         if len(triples) < min_interactions:
             return None
         ids = [p.id for p in self.products]
-        matrix = build_interactions(triples, ids).matrix
-        try:
-            if implicit_available():
-                factors = max(2, min(32, len(ids) // 2))
-                model = FactorModel("als", factors=factors)
-                model.fit(matrix)
-                return model.item_similarity()
-        except Exception:  # a broken native library must not break recommendations
-            logger.exception("implicit ALS failed; using item-kNN instead.")
-        knn = ItemKnn(neighbours=20)
-        knn.fit(matrix)
-        return knn.item_similarity()
+        return fit_item_similarity(build_interactions(triples, ids).matrix)
 
     @property
     def has_collaborative(self) -> bool:
@@ -179,43 +212,48 @@ class HybridRecommender:
         query = self._vectorizer.transform([text])
         return np.asarray((self._documents @ query.T).todense()).ravel()
 
-    def _history_scores(self, profile: Profile) -> Scores:
-        engaged = [*profile.clicked, *profile.purchased]
-        categories = Counter(
-            self.products[self._index[i]].category for i in engaged if i in self._index
-        )
-        total = sum(categories.values()) or 1
+    def _fatigue(self, profile: Profile) -> Scores:
         shown = Counter(profile.shown)
         clicked = set(profile.clicked)
-        scores = np.zeros(len(self.products))
-        for row, product in enumerate(self.products):
-            scores[row] = categories[product.category] / total
-            if product.id not in clicked:
-                scores[row] -= FATIGUE_PER_IMPRESSION * shown[product.id]
-        return scores
+        return np.array(
+            [
+                0.0 if p.id in clicked else FATIGUE_PER_IMPRESSION * shown[p.id]
+                for p in self.products
+            ]
+        )
+
+    def engagements(self, profile: Profile) -> tuple[Scores, Scores]:
+        """The customer's clicks and purchases per item: each 1, and by recency."""
+        items = (*profile.clicked, *profile.purchased)
+        times = (*profile.clicked_at, *profile.purchased_at)
+        known = [n for n, item in enumerate(items) if item in self._index]
+        rows = [self._index[items[n]] for n in known]
+        engaged = engagement(len(self.products), rows)
+        if not profile.timed:
+            return engaged, engaged
+        moments = [_seconds(times[n]) for n in known]
+        weights = recency_weights(moments, self.recency_decay)
+        return engaged, engagement(len(self.products), rows, weights)
 
     def signals(self, query: Query, profile: Profile) -> dict[str, Scores]:
         """Every signal's raw scores over the whole catalog."""
-        signals = {
-            "popularity": np.array(
-                [p.rating * math.log1p(max(p.sales, 0)) for p in self.products]
-            ),
-            "tags": np.array(
-                [float(len(matched_tags(p, query.text))) for p in self.products]
-            ),
-            "text": self._text_scores(query.text),
-            "history": self._history_scores(profile),
-        }
+        engaged, recent = self.engagements(profile)
+        signals = behaviour_signals(
+            self._popularity,
+            self._membership,
+            engaged,
+            recent,
+            self._similarity,
+            self._fatigue(profile),
+        )
+        signals["tags"] = np.array(
+            [float(len(matched_tags(p, query.text))) for p in self.products]
+        )
+        signals["text"] = self._text_scores(query.text)
         if not profile.opted_out:
             signals["promotion"] = np.array(
                 [float(p.id in profile.promoted) for p in self.products]
             )
-        history = np.zeros(len(self.products))
-        for item in (*profile.clicked, *profile.purchased):
-            if item in self._index:
-                history[self._index[item]] += 1.0
-        if self._similarity is not None and history.any():
-            signals["collaborative"] = history @ self._similarity
         return signals
 
     def recommend(

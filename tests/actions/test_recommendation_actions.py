@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -10,7 +12,9 @@ from actions.recommendation_actions import (
 )
 from catalog.model import Catalog
 from marketing.service_recovery import recovery_offer
-from marketing.store import IMPRESSION, PURCHASE, MarketingStore
+from marketing.store import CLICK, IMPRESSION, PURCHASE, Interaction, MarketingStore
+from recommender.hybrid import Profile, Recommendation
+from recommender.query import Query
 from rich_reply import News, from_json
 from tests.actions.conftest import (
     TODAY,
@@ -205,3 +209,38 @@ async def test_the_recovery_coupon_is_not_offered_twice(
     await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
     [text] = texts(dispatcher)
     assert offer not in text and "补偿券已经为您申请" in text
+
+
+class _ProfileSpy:
+    """A recommender that remembers the profiles it was asked about."""
+
+    def __init__(self) -> None:
+        self.profiles: list[Profile] = []
+
+    def recommend(self, query: Query, profile: Profile, k: int = 3) -> Recommendation:
+        self.profiles.append(profile)
+        return Recommendation()
+
+
+async def test_the_profile_carries_when_each_click_and_purchase_happened(
+    catalog: Catalog,
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    marketing_db: MarketingStore,
+) -> None:
+    clicked_at, bought_at = datetime(2026, 11, 20, 9), datetime(2026, 11, 18, 21)
+    marketing_db.log(
+        Interaction("u1", item, event, "hybrid", None, None, when)
+        for item, event, when in (
+            ("au-buds-pro2", CLICK, clicked_at),
+            ("ph-nova12", PURCHASE, bought_at),
+        )
+    )
+    spy = _ProfileSpy()
+    tracker = make_tracker("手表", "x", [("product_category", "手表")])
+    await ActionRecommendProducts(catalog, lambda: TODAY, recommender=spy).run(
+        dispatcher, tracker, {}
+    )
+    [profile] = spy.profiles
+    assert profile.clicked == ("au-buds-pro2",) and profile.clicked_at == (clicked_at,)
+    assert profile.purchased == ("ph-nova12",) and profile.purchased_at == (bought_at,)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from benchmarks.movielens import ensure_ml100k, load_ratings
-from benchmarks.recsys_bench import evaluate, leave_last_out, main
+from benchmarks.recsys_bench import evaluate, leave_last_out, live_scores, main
+from catalog.model import CATEGORIES, Catalog
+from recommender.blend import blend
+from recommender.collaborative import build_interactions, fit_item_similarity
+from recommender.hybrid import EVENT_WEIGHTS, HybridRecommender, Profile
+from recommender.query import Query
+from recommender.signals import popularity
 from tools.assets import WheelAsset
 
 GENRES = ("Action", "Comedy", "Drama")
@@ -23,7 +30,8 @@ def _write_slice(folder: Path, users: int = 40, items: int = 30) -> None:
         # Two taste groups, so collaborative signals have something to find.
         pool = np.arange(1, items // 2 + 1) + (items // 2 if user % 2 else 0)
         for step, item in enumerate(rng.choice(pool, size=8, replace=False)):
-            lines.append(f"{user}\t{item}\t4\t{1000 * user + step}")
+            stars = 1 + (user + item) % 5
+            lines.append(f"{user}\t{item}\t{stars}\t{1000 * user + step}")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "ml-100k.inter").write_text("\n".join(lines) + "\n", encoding="utf-8")
     header = "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq"
@@ -43,6 +51,24 @@ def test_leave_last_out_holds_out_the_latest_items(tmp_path: Path) -> None:
     # The test item is never in the test training matrix.
     rows = np.arange(40)
     assert (np.asarray(test.train[rows, test.held_out[rows]]) == 0).all()
+    # Each user's history is their training row, with the times of the file.
+    for row, (items, times) in enumerate(test.history):
+        assert sorted(items) == sorted(test.train[row].indices)
+        assert times.tolist() == [1000 * (row + 1) + step for step in range(7)]
+    assert len(validation.history[0][0]) == 6
+
+
+def test_item_ratings_are_means_over_training_only(tmp_path: Path) -> None:
+    _write_slice(tmp_path)
+    ratings = load_ratings(tmp_path)
+    _, test, _ = leave_last_out(ratings)
+    train = np.ones(len(ratings.users), dtype=bool)
+    for user in range(1, 41):
+        train[np.flatnonzero(ratings.users == user)[-1]] = False
+    for column, item in enumerate(np.unique(ratings.items)):
+        mine = train & (ratings.items == item)
+        expected = ratings.stars[mine].mean() if mine.any() else 0.0
+        assert test.rating[column] == pytest.approx(expected)
 
 
 def test_metrics_count_ranks_among_unseen_items(tmp_path: Path) -> None:
@@ -63,11 +89,55 @@ def test_full_run_on_a_slice_prints_every_model(
     out = tmp_path / "results.json"
     assert main(["--data", str(tmp_path), "--json", str(out)]) == 0
     printed = capsys.readouterr().out
-    for model in ("popularity", "item-kNN", "implicit ALS", "implicit BPR", "hybrid"):
+    for model in ("popularity", "item-kNN", "implicit ALS", "implicit BPR", "live"):
         assert model in printed
-    results = json.loads(out.read_text())["results"]
+    payload = json.loads(out.read_text())
+    results = payload["results"]
     assert all(0.0 <= r["hr"] <= 1.0 and 0.0 <= r["ndcg"] <= r["hr"] for r in results)
-    assert results[-1]["model"] == "ours: hybrid"
+    assert [r["model"] for r in results[-2:]] == [
+        "ours: live recommender without recency (ablation)",
+        "ours: live recommender",
+    ]
+    assert "recency decay 0.8" in results[-1]["settings"]
+    assert list(payload["decays"]) == ["1.0", "0.9", "0.8", "0.7", "0.5"]
+
+
+def test_ours_scores_as_the_live_recommender_ranks(catalog: Catalog) -> None:
+    # The catalog as MovieLens would be: every product on offer, feedback logged.
+    products = [p for p in catalog.products if p.stock > 0]
+    ids = [p.id for p in products]
+    rng = np.random.default_rng(1)
+    feedback = [
+        (f"u{user}", ids[item], "purchase")
+        for user in range(30)
+        for item in rng.choice(len(ids), size=4, replace=False)
+    ]
+    live = HybridRecommender(products, feedback, min_interactions=1)
+    bought = (ids[3], ids[7], ids[1])
+    day = datetime(2026, 12, 1, 9, 0)
+    at = (day, day - timedelta(days=9), day + timedelta(hours=5))
+    profile = Profile(purchased=bought, purchased_at=at)
+    unseen = np.array([i not in bought for i in ids])
+    expected = blend(live.signals(Query(), profile), live.weights, unseen)
+
+    triples = [(u, i, EVENT_WEIGHTS[e]) for u, i, e in feedback]
+    similarity = fit_item_similarity(build_interactions(triples, ids).matrix)
+    membership = np.array(
+        [[float(p.category == c) for c in CATEGORIES] for p in products]
+    )
+    item_popularity = popularity(
+        [p.rating for p in products], [p.sales for p in products]
+    )
+    seconds = np.array([t.replace(tzinfo=timezone.utc).timestamp() for t in at])
+    history = [(np.array([ids.index(i) for i in bought]), seconds)]
+    ours = live_scores(history, item_popularity, membership, similarity)[0]
+
+    assert ours[unseen] == pytest.approx(expected[unseen])
+    top = live.recommend(Query(), profile).products[0]
+    assert ids[int(np.argmax(np.where(unseen, ours, -np.inf)))] == top.id
+    # Without recency the benchmark's ablation row differs.
+    flat = live_scores(history, item_popularity, membership, similarity, decay=1.0)[0]
+    assert flat[unseen] != pytest.approx(expected[unseen])
 
 
 def test_max_users_slices_the_data(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from catalog.model import Catalog
@@ -17,6 +19,11 @@ from recommender.query import Query
 @pytest.fixture(scope="module")
 def recommender(catalog: Catalog) -> HybridRecommender:
     return HybridRecommender(catalog.products)
+
+
+@pytest.fixture(scope="module")
+def warm(catalog: Catalog) -> HybridRecommender:
+    return HybridRecommender(catalog.products, _feedback(catalog))
 
 
 def _feedback(catalog: Catalog) -> list[tuple[str, str, str]]:
@@ -111,3 +118,69 @@ def test_cold_start_is_content_and_history_switches_on_cf(catalog: Catalog) -> N
     assert result.strategy == HYBRID_STRATEGY
     assert result.products[0].id == "wt-gt-sport"
     assert cold.recommend(Query("手表"), profile).products[0].id != "wt-gt-sport"
+
+
+# Clicks on the Buds Pro 2 lead to the GT Sport watch, on the Nova 12 to the case.
+BUDS, NOVA, WATCH, CASE = "au-buds-pro2", "ph-nova12", "wt-gt-sport", "ac-x5-case"
+DAY = datetime(2026, 12, 1, 9, 0)
+
+
+def _rank(recommender: HybridRecommender, profile: Profile) -> list[str]:
+    result = recommender.recommend(Query(), profile, k=len(recommender.products))
+    return [p.id for p in result.products]
+
+
+@pytest.mark.parametrize("latest", [BUDS, NOVA])
+def test_the_more_recent_click_weighs_more(
+    warm: HybridRecommender, latest: str
+) -> None:
+    earlier = NOVA if latest == BUDS else BUDS
+    # The same clicks in the same order; only their times differ.
+    at = {earlier: DAY, latest: DAY + timedelta(hours=2)}
+    profile = Profile(clicked=(BUDS, NOVA), clicked_at=(at[BUDS], at[NOVA]))
+    collaborative = warm.signals(Query(), profile)["collaborative"]
+    index = {p.id: i for i, p in enumerate(warm.products)}
+    follows, other = (WATCH, CASE) if latest == BUDS else (CASE, WATCH)
+    assert collaborative[index[follows]] > collaborative[index[other]]
+    ranking = _rank(warm, profile)
+    assert ranking.index(follows) < ranking.index(other)
+
+
+def test_a_purchase_and_a_click_are_ordered_by_their_times(
+    warm: HybridRecommender,
+) -> None:
+    bought_last = Profile(
+        clicked=(NOVA,),
+        purchased=(BUDS,),
+        clicked_at=(DAY,),
+        purchased_at=(DAY + timedelta(days=3),),
+    )
+    clicked_last = Profile(
+        clicked=(NOVA,),
+        purchased=(BUDS,),
+        clicked_at=(DAY + timedelta(days=3),),
+        purchased_at=(DAY,),
+    )
+    index = {p.id: i for i, p in enumerate(warm.products)}
+    first = warm.signals(Query(), bought_last)["collaborative"]
+    second = warm.signals(Query(), clicked_last)["collaborative"]
+    assert first[index[WATCH]] > second[index[WATCH]]
+    assert first[index[CASE]] < second[index[CASE]]
+
+
+def test_without_times_or_with_decay_one_every_click_weighs_the_same(
+    catalog: Catalog, warm: HybridRecommender
+) -> None:
+    untimed = Profile(clicked=(BUDS, NOVA))
+    timed = Profile(clicked=(BUDS, NOVA), clicked_at=(DAY, DAY + timedelta(1)))
+    flat = HybridRecommender(catalog.products, _feedback(catalog), recency_decay=1.0)
+    expected = warm.signals(Query(), untimed)["collaborative"]
+    assert flat.signals(Query(), timed)["collaborative"] == pytest.approx(expected)
+    assert warm.signals(Query(), timed)["collaborative"] != pytest.approx(expected)
+
+
+def test_times_must_match_the_clicks_and_purchases() -> None:
+    with pytest.raises(ValueError, match="1 click times for 2 clicks"):
+        Profile(clicked=(BUDS, NOVA), clicked_at=(DAY,))
+    with pytest.raises(ValueError, match="0 purchase times for 1 purchases"):
+        Profile(clicked=(BUDS,), purchased=(NOVA,), clicked_at=(DAY,))
