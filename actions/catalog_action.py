@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 
 from actions.base import SafeAction, latest_text
 from catalog.budget import parse_budget
-from catalog.loader import default_catalog
+from catalog.loader import load_catalog
 from catalog.model import Catalog, Product, normalize_category
 
 
@@ -33,7 +33,7 @@ class CatalogAction(SafeAction, ABC):
     def catalog(self) -> Catalog:
         """The catalog, loaded on first use so a broken file costs one apology."""
         if self._catalog is None:
-            self._catalog = default_catalog()
+            self._catalog = load_catalog()
         return self._catalog
 
     def today(self) -> date:

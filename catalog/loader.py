@@ -9,7 +9,6 @@ plus PyYAML; no Rasa imports.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -191,9 +190,3 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG_PATH) -> Catalog:
         return parse_catalog(raw)
     except CatalogError as e:
         raise CatalogError(f"{path}: {e}") from e
-
-
-@functools.lru_cache(maxsize=1)
-def default_catalog() -> Catalog:
-    """The repository's catalog, loaded once per process."""
-    return load_catalog(DEFAULT_CATALOG_PATH)

@@ -148,7 +148,7 @@ class WeChatInput(InputChannel):
             except RequestRejected as e:
                 logger.warning("WeChat request rejected (%d): %s", e.status, e)
                 return response.text(type(e).__name__, status=e.status)
-            except Exception:
+            except Exception:  # the webhook's boundary: never a 5xx to WeChat
                 # WeChat would retry a 5xx; the message is dropped instead of
                 # failing three times.
                 logger.exception("WeChat request failed; answered success.")

@@ -65,7 +65,7 @@ class MessageCrypto:
         check_signature(msg_signature, self._token, timestamp, nonce, encrypt)
         try:
             plaintext: str = PrpCrypto(self._key).decrypt(encrypt, self._app_id)
-        except Exception as e:
+        except Exception as e:  # any failure inside wechatpy means undecryptable
             # wechatpy raises InvalidAppIdException for a foreign AppID and lets
             # binascii, struct, cryptography and UTF-8 errors through otherwise.
             raise DecryptionFailed(f"cannot decrypt: {type(e).__name__}") from e

@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from catalog.loader import DEFAULT_CATALOG_PATH, default_catalog, load_catalog
+from catalog.loader import DEFAULT_CATALOG_PATH, load_catalog
 from catalog.model import CatalogError
 
 
-def test_default_catalog_is_loaded_once() -> None:
-    assert default_catalog() is default_catalog()
-    assert len(default_catalog().products) == 42
+def test_the_repository_catalog_loads_by_default() -> None:
+    assert len(load_catalog().products) == 42
 
 
 # ------------------------------------------------------------------ invalid data
