@@ -9,6 +9,7 @@ adapter, so they can be used and tested without a Rasa process.
 from __future__ import annotations
 
 import ast
+import subprocess
 
 import pytest
 
@@ -66,3 +67,18 @@ def test_every_adapter_module_is_rasa_facing(module: str) -> None:
 def test_every_top_level_package_is_classified() -> None:
     packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
     assert packages == {*ADAPTERS, *PLAIN, "benchmarks", "tools", "tests"}
+
+
+def test_the_readme_layout_lists_every_top_level_folder() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Project layout", 1)[1].split("```", 2)[1]
+    listed = {
+        line.split("/")[0]
+        for line in section.splitlines()
+        if line and not line.startswith((" ", ".")) and line.split()[0].endswith("/")
+    }
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    tracked = {f.split("/")[0] for f in files if "/" in f and not f.startswith(".")}
+    assert listed == tracked
