@@ -23,6 +23,10 @@ are tuned on the validation items with the test items unseen; then every model
 is retrained on all training data and scored once on the test items.
 
 Usage: ``python -m benchmarks.recsys_bench [--max-users N] [--json out.json]``
+
+One module (over 300 lines): the protocol, every model's run and the report
+belong to one command and read top to bottom; the scoring it measures is imported
+from ``recommender``.
 """
 
 from __future__ import annotations

@@ -15,22 +15,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    Float,
-    Integer,
     MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     create_engine,
     func,
     select,
 )
 from sqlalchemy.engine import Engine, RowMapping, make_url
 from sqlalchemy.exc import IntegrityError
+
+from marketing.schema import tables
 
 logger = logging.getLogger(__name__)
 
@@ -84,52 +77,6 @@ class Lead:
     campaign: str | None = None
 
 
-def _tables(metadata: MetaData) -> dict[str, Table]:
-    return {
-        "interactions": Table(
-            "interactions",
-            metadata,
-            Column("id", Integer, primary_key=True, autoincrement=True),
-            Column("tracking_id", String(32), index=True),
-            Column("user_id", String(128), nullable=False, index=True),
-            Column("item_id", String(64), nullable=False),
-            Column("event", String(16), nullable=False),
-            Column("variant", String(32), nullable=False),
-            Column("campaign", String(64)),
-            Column("target_url", Text),
-            Column("created_at", DateTime, nullable=False),
-        ),
-        "leads": Table(
-            "leads",
-            metadata,
-            Column("id", Integer, primary_key=True, autoincrement=True),
-            Column("user_id", String(128), nullable=False, index=True),
-            Column("name", String(64), nullable=False),
-            Column("phone", String(32), nullable=False),
-            Column("consent", Boolean, nullable=False),
-            Column("marketing_consent", Boolean, nullable=False),
-            Column("score", Float, nullable=False),
-            Column("campaign", String(64)),
-            Column("created_at", DateTime, nullable=False),
-        ),
-        "opt_outs": Table(
-            "opt_outs",
-            metadata,
-            Column("user_id", String(128), primary_key=True),
-            Column("created_at", DateTime, nullable=False),
-        ),
-        "campaign_signups": Table(
-            "campaign_signups",
-            metadata,
-            Column("id", Integer, primary_key=True, autoincrement=True),
-            Column("user_id", String(128), nullable=False),
-            Column("campaign_id", String(64), nullable=False),
-            Column("created_at", DateTime, nullable=False),
-            UniqueConstraint("user_id", "campaign_id", name="uq_signup"),
-        ),
-    }
-
-
 class MarketingStore:
     """Reads and writes the marketing tables through one SQLAlchemy engine.
 
@@ -144,7 +91,7 @@ class MarketingStore:
     ) -> None:
         self.engine = engine
         self.metadata = MetaData(schema=schema)
-        self._t = _tables(self.metadata)
+        self._t = tables(self.metadata)
         self._clock = clock
 
     @classmethod

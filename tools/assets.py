@@ -21,6 +21,9 @@ The default NLU encoder is built in four steps, each into its own folder:
 Every step is idempotent: a folder counts only with its completion marker, which
 is written last and records the step's inputs; a step is built in a temporary
 folder and renamed into place, so a failure never leaves a half-written folder.
+
+One module (about 300 lines) because the four steps share one download,
+verification and build-then-rename discipline that reads best in one place.
 """
 
 from __future__ import annotations
