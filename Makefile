@@ -28,7 +28,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: help setup assets train run shell actions test lint typecheck unit validate \
-        rasa-test sentiment-report bench-nlu e2e clean wechat-sim bench-webhook bench-rec report
+        rasa-test sentiment-report bench-nlu e2e clean nlu-data wechat-sim bench-webhook bench-rec report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ assets: setup ## Fetch and convert the NLU encoder (multilingual-e5-small) into 
 	USE_TF=0 $(BIN)/python -m tools.assets
 
 # --- the bot -----------------------------------------------------------------------
+
+nlu-data: setup ## Regenerate data/nlu/catalog_*.yml (synonyms, lookups) from data/catalog.yml
+	$(BIN)/python -m tools.nlu_data
 
 train: assets ## Train the model (Rasa skips it when nothing changed)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models
@@ -102,7 +105,8 @@ typecheck: setup ## mypy (strict)
 unit: setup assets ## pytest (no trained model needed)
 	$(BIN)/pytest
 
-validate: setup ## rasa data validate, warnings fail
+validate: setup ## Generated NLU data up to date; rasa data validate, warnings fail
+	$(BIN)/python -m tools.nlu_data --check
 	$(RASA) data validate --fail-on-warnings --config config.yml --domain domain.yml --data data
 
 rasa-test: train ## rasa test: held-out NLU file and test stories; any story error fails

@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from actions.base import SafeAction, latest_text
 from catalog.budget import parse_budget
 from catalog.loader import load_catalog
-from catalog.model import Catalog, Product, normalize_category
+from catalog.model import Catalog, Product
 
 
 class CatalogAction(SafeAction, ABC):
@@ -71,8 +71,8 @@ class CatalogAction(SafeAction, ABC):
     def category_in_focus(self, tracker: Tracker) -> str | None:
         """The canonical product category of this turn, else of the slot."""
         for value in tracker.get_latest_entity_values("product_category"):
-            category = normalize_category(str(value))
+            category = self.catalog.normalize_category(str(value))
             if category is not None:
                 return category
         slot = tracker.get_slot("product_category")
-        return normalize_category(str(slot)) if slot else None
+        return self.catalog.normalize_category(str(slot)) if slot else None

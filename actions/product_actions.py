@@ -18,7 +18,7 @@ from catalog.formatting import (
     product_line,
     promotion_titles,
 )
-from catalog.model import CATEGORIES, Product
+from catalog.model import Product
 from marketing.store import CLICK, PURCHASE
 from marketing.tracking import tracked_url
 
@@ -76,7 +76,8 @@ class ActionProductInfo(MarketingAction):
             )
             return [SlotSet("product_category", category)]
         dispatcher.utter_message(
-            response="utter_ask_which_product", categories="、".join(CATEGORIES)
+            response="utter_ask_which_product",
+            categories="、".join(self.catalog.category_names()),
         )
         return []
 

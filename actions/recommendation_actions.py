@@ -24,7 +24,7 @@ from actions.base import latest_text
 from actions.marketing_action import MarketingAction, sentiment_of
 from catalog.budget import format_price, parse_budget
 from catalog.formatting import product_line
-from catalog.model import CATEGORIES, Catalog, Product
+from catalog.model import Catalog, Product
 from catalog.news import news_payload
 from marketing.connection import StoreFactory
 from marketing.service_recovery import coupon_offered, recovery_offer
@@ -204,7 +204,7 @@ class ActionRecommendProducts(MarketingAction):
                 "title": c,
                 "payload": f'/request_recommendation{{"product_category": "{c}"}}',
             }
-            for c in CATEGORIES
+            for c in self.catalog.category_names()
         ]
         base = self.settings.tracking_base_url
         shown = show([(p.id, p.url) for p in result.products], base)

@@ -17,7 +17,16 @@ from typing import Any, TypeVar
 
 import yaml
 
-from catalog.model import Campaign, Catalog, CatalogError, Product, Promotion, Store
+from catalog.model import (
+    Campaign,
+    Catalog,
+    CatalogError,
+    Category,
+    City,
+    Product,
+    Promotion,
+    Store,
+)
 
 DEFAULT_CATALOG_PATH = Path(__file__).resolve().parent.parent / "data" / "catalog.yml"
 
@@ -28,9 +37,12 @@ class _Entry:
     def __init__(self, raw: object, where: str) -> None:
         if not isinstance(raw, dict):
             raise CatalogError(f"{where}: expected a mapping, got {type(raw).__name__}")
-        ident = raw.get("id")
         self.raw: dict[Any, Any] = raw
-        self.where = f"{where} (id {ident!r})" if isinstance(ident, str) else where
+        self.where = where
+        for key in ("id", "name"):  # categories and cities have no id
+            if isinstance(ident := raw.get(key), str):
+                self.where = f"{where} ({key} {ident!r})"
+                break
 
     def error(self, key: str, problem: str) -> CatalogError:
         return CatalogError(f"{self.where}: field {key!r} {problem}")
@@ -97,7 +109,7 @@ _READERS: dict[str, Callable[[_Entry, str], Any]] = {
     "tuple[str, ...]": _Entry.texts,
 }
 
-_Record = TypeVar("_Record", Product, Promotion, Campaign, Store)
+_Record = TypeVar("_Record", Product, Promotion, Campaign, Store, Category, City)
 
 
 def _read(cls: type[_Record], raw: object, where: str) -> _Record:
@@ -128,15 +140,23 @@ def _entries(
     return tuple(_read(cls, e, f"{name}[{i}]") for i, e in enumerate(entries))
 
 
-_SECTIONS = ("products", "promotions", "campaigns", "stores", "policies")
+_SECTIONS = (
+    "categories",
+    "products",
+    "promotions",
+    "campaigns",
+    "cities",
+    "stores",
+    "policies",
+)
 
 
 def parse_catalog(raw: object) -> Catalog:
     """Builds a catalog from already parsed YAML data.
 
     Args:
-        raw: The document: a mapping with ``products``, ``promotions``,
-            ``campaigns``, ``stores`` and ``policies``.
+        raw: The document: a mapping with ``categories``, ``products``,
+            ``promotions``, ``campaigns``, ``cities``, ``stores`` and ``policies``.
 
     Returns:
         The validated catalog.
@@ -163,6 +183,8 @@ def parse_catalog(raw: object) -> Catalog:
         campaigns=_entries(raw, "campaigns", Campaign),
         stores=_entries(raw, "stores", Store),
         policies=_freeze(policies),
+        categories=_entries(raw, "categories", Category),
+        all_cities=_entries(raw, "cities", City),
     )
 
 

@@ -5,110 +5,22 @@ typed, immutable values and an inconsistent catalog fails loudly with the entry
 and field to fix. Reading ``data/catalog.yml`` lives in ``catalog.loader``.
 Pure standard library; no Rasa imports.
 
-The category and city surface-form tables live here and nowhere else: the NLU
-synonyms and lookups in ``data/nlu/`` are checked against them by the tests.
+Categories, cities and every word customers use for a product, category, city
+or campaign are data (``data/catalog.yml``), the one source that ``tools.nlu_data``
+generates the NLU synonyms and lookup tables from. At run time the model only
+normalises values that NLU already extracted (``Catalog.normalize_category``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 BRAND_PREFIX = "极光"
-
-CATEGORIES: tuple[str, ...] = (
-    "手机",
-    "耳机",
-    "手表",
-    "平板",
-    "笔记本",
-    "音箱",
-    "充电器",
-    "配件",
-)
-
-# Words customers type for each category, canonical value first, common typos
-# last. Data-file checks (synonyms, lookups, jieba dictionary) compare against
-# this one table.
-CATEGORY_SURFACE_FORMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "手机": ("手机", "智能手机", "新机", "机子", "折叠屏手机"),
-        "耳机": (
-            "耳机",
-            "蓝牙耳机",
-            "无线耳机",
-            "降噪耳机",
-            "头戴耳机",
-            "运动耳机",
-            "耳鸡",
-        ),
-        "手表": (
-            "手表",
-            "智能手表",
-            "手环",
-            "智能手环",
-            "运动手表",
-            "儿童手表",
-            "电话手表",
-        ),
-        "平板": ("平板", "平板电脑", "学习平板"),
-        "笔记本": ("笔记本", "笔记本电脑", "电脑", "轻薄本", "游戏本"),
-        "音箱": ("音箱", "智能音箱", "音响", "蓝牙音箱"),
-        "充电器": (
-            "充电器",
-            "充电头",
-            "快充头",
-            "充电宝",
-            "移动电源",
-            "数据线",
-            "充电线",
-            "无线充",
-            "冲电器",
-        ),
-        "配件": (
-            "配件",
-            "手机壳",
-            "手机套",
-            "保护壳",
-            "保护套",
-            "手机配件",
-            "周边",
-            "贴膜",
-        ),
-    }
-)
-
-CITIES: tuple[str, ...] = (
-    "北京",
-    "上海",
-    "广州",
-    "深圳",
-    "杭州",
-    "成都",
-    "武汉",
-    "南京",
-    "西安",
-    "重庆",
-    "苏州",
-    "天津",
-)
-
-CITY_NICKNAMES: Mapping[str, str] = MappingProxyType(
-    {
-        "帝都": "北京",
-        "魔都": "上海",
-        "羊城": "广州",
-        "鹏城": "深圳",
-        "杭城": "杭州",
-        "蓉城": "成都",
-        "山城": "重庆",
-    }
-)
 
 PROMOTION_KINDS: tuple[str, ...] = ("discount", "coupon", "gift", "trade_in", "bundle")
 
@@ -145,12 +57,20 @@ def _fold_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-_CATEGORY_BY_FORM: dict[str, str] = {
-    _key(form): category
-    for category, forms in CATEGORY_SURFACE_FORMS.items()
-    for form in forms
-}
-_CITY_BY_FORM: dict[str, str] = {city: city for city in CITIES} | dict(CITY_NICKNAMES)
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def surface_forms(self) -> tuple[str, ...]: ...
+
+
+def _unique_forms(text: Iterable[str]) -> tuple[str, ...]:
+    """``text`` without case-insensitive repeats, first spelling kept."""
+    seen: dict[str, str] = {}
+    for form in text:
+        seen.setdefault(form.casefold(), form)
+    return tuple(seen.values())
 
 
 def _lookup(text: str, table: Mapping[str, str]) -> str | None:
@@ -164,33 +84,48 @@ def _lookup(text: str, table: Mapping[str, str]) -> str | None:
     return table[max(contained, key=len)] if contained else None
 
 
-def normalize_category(text: str) -> str | None:
-    """Maps a category word customers type to its canonical category.
-
-    Args:
-        text: A surface form such as ``蓝牙耳机`` or ``充电宝``, or a phrase holding
-            one (``想买个平板电脑``).
-
-    Returns:
-        One of ``CATEGORIES``, or ``None`` when no category word is found.
-    """
-    return _lookup(text, _CATEGORY_BY_FORM)
-
-
-def normalize_city(text: str) -> str | None:
-    """Maps a city name or nickname (``魔都``, ``成都市``) to its canonical name.
-
-    Args:
-        text: The city as typed, or a phrase holding it.
-
-    Returns:
-        One of ``CITIES``, or ``None`` when no known city is found.
-    """
-    return _lookup(text, _CITY_BY_FORM)
+def _forms_table(kind: str, entries: Iterable[_Named]) -> dict[str, str]:
+    """Folded name and aliases -> canonical name; a form used twice is an error."""
+    table: dict[str, str] = {}
+    for entry in entries:
+        for form in entry.surface_forms:
+            owner = table.setdefault(_key(form), entry.name)
+            if owner != entry.name:
+                raise CatalogError(
+                    f"{kind} {entry.name!r}: alias {form!r} is already used by "
+                    f"{kind} {owner!r}"
+                )
+    return table
 
 
 def _in_window(start: date, end: date, today: date) -> bool:
     return start <= today <= end
+
+
+@dataclass(frozen=True)
+class Category:
+    """A product category: its canonical name and the other words for it."""
+
+    name: str
+    aliases: tuple[str, ...]
+
+    @property
+    def surface_forms(self) -> tuple[str, ...]:
+        """Name first, then the aliases, without case-insensitive repeats."""
+        return _unique_forms((self.name, *self.aliases))
+
+
+@dataclass(frozen=True)
+class City:
+    """A city the store may have shops in: its name and nicknames (``魔都``)."""
+
+    name: str
+    aliases: tuple[str, ...]
+
+    @property
+    def surface_forms(self) -> tuple[str, ...]:
+        """Name first, then the nicknames, without case-insensitive repeats."""
+        return _unique_forms((self.name, *self.aliases))
 
 
 @dataclass(frozen=True)
@@ -214,9 +149,7 @@ class Product:
 
     def __post_init__(self) -> None:
         problem = None
-        if self.category not in CATEGORIES:
-            problem = f"unknown category {self.category!r}, expected {CATEGORIES}"
-        elif self.price <= 0:
+        if self.price <= 0:
             problem = f"price must be positive, got {self.price}"
         elif self.original_price is not None and self.price > self.original_price:
             problem = f"price {self.price} exceeds original_price {self.original_price}"
@@ -243,11 +176,8 @@ class Product:
 
     @property
     def surface_forms(self) -> tuple[str, ...]:
-        """Name, short name and aliases, without case/spacing-insensitive repeats."""
-        seen: dict[str, str] = {}
-        for form in (self.name, self.short_name, *self.aliases):
-            seen.setdefault(form.casefold(), form)
-        return tuple(seen.values())
+        """Name, short name and aliases, without case-insensitive repeats."""
+        return _unique_forms((self.name, self.short_name, *self.aliases))
 
 
 @dataclass(frozen=True)
@@ -270,8 +200,6 @@ class Promotion:
             problem = f"unknown kind {self.kind!r}, expected one of {PROMOTION_KINDS}"
         elif self.start > self.end:
             problem = f"start {self.start} is after end {self.end}"
-        elif unknown := [c for c in self.categories if c not in CATEGORIES]:
-            problem = f"unknown categories {unknown}"
         if problem:
             raise CatalogError(f"promotion {self.id!r}: {problem}")
 
@@ -292,6 +220,7 @@ class Campaign:
 
     id: str
     title: str
+    aliases: tuple[str, ...]
     description: str
     start: date
     end: date
@@ -308,6 +237,16 @@ class Campaign:
         """Whether sign-ups are open on ``today`` (both ends inclusive)."""
         return _in_window(self.start, self.end, today)
 
+    @property
+    def name(self) -> str:
+        """The title: the canonical value of the ``campaign`` entity."""
+        return self.title
+
+    @property
+    def surface_forms(self) -> tuple[str, ...]:
+        """Title first, then the aliases, without case-insensitive repeats."""
+        return _unique_forms((self.title, *self.aliases))
+
 
 @dataclass(frozen=True)
 class Store:
@@ -320,12 +259,6 @@ class Store:
     hours: str
     phone: str
 
-    def __post_init__(self) -> None:
-        if self.city not in CITIES:
-            raise CatalogError(
-                f"store {self.id!r}: unknown city {self.city!r}, expected {CITIES}"
-            )
-
 
 def _unique(kind: str, ids: list[str]) -> None:
     seen: set[str] = set()
@@ -337,14 +270,23 @@ def _unique(kind: str, ids: list[str]) -> None:
 
 @dataclass(frozen=True)
 class Catalog:
-    """The whole catalog, checked for consistency across entries on construction."""
+    """The whole catalog, checked for consistency across entries on construction.
+
+    ``categories`` and ``all_cities`` are the known categories and cities in
+    display order; products, promotions and stores must use their names.
+    """
 
     products: tuple[Product, ...]
     promotions: tuple[Promotion, ...]
     campaigns: tuple[Campaign, ...]
     stores: tuple[Store, ...]
     policies: Mapping[str, Mapping[str, Any]]
+    categories: tuple[Category, ...]
+    all_cities: tuple[City, ...]
     _by_form: dict[str, Product] = field(init=False, repr=False, compare=False)
+    _category_by_form: dict[str, str] = field(init=False, repr=False, compare=False)
+    _city_by_form: dict[str, str] = field(init=False, repr=False, compare=False)
+    _campaign_by_form: dict[str, str] = field(init=False, repr=False, compare=False)
     _patterns: tuple[tuple[re.Pattern[str], Product], ...] = field(
         init=False, repr=False, compare=False
     )
@@ -354,6 +296,7 @@ class Catalog:
         _unique("promotion", [p.id for p in self.promotions])
         _unique("campaign", [c.id for c in self.campaigns])
         _unique("store", [s.id for s in self.stores])
+        self._check_categories_and_cities()
         known = {p.id for p in self.products}
         for promotion in self.promotions:
             if dangling := [i for i in promotion.product_ids if i not in known]:
@@ -374,6 +317,72 @@ class Catalog:
         object.__setattr__(
             self, "_patterns", tuple((_pattern(k), p) for k, p in longest_first)
         )
+        tables = {
+            "_category_by_form": _forms_table("category", self.categories),
+            "_city_by_form": _forms_table("city", self.all_cities),
+            "_campaign_by_form": _forms_table("campaign", self.campaigns),
+        }
+        for name, table in tables.items():
+            object.__setattr__(self, name, table)
+
+    def _check_categories_and_cities(self) -> None:
+        _unique("category", [c.name for c in self.categories])
+        _unique("city", [c.name for c in self.all_cities])
+        categories, cities = self.category_names(), self.city_names()
+        for product in self.products:
+            if product.category not in categories:
+                raise CatalogError(
+                    f"product {product.id!r}: unknown category "
+                    f"{product.category!r}, expected {categories}"
+                )
+        for promotion in self.promotions:
+            if unknown := [c for c in promotion.categories if c not in categories]:
+                raise CatalogError(
+                    f"promotion {promotion.id!r}: unknown categories {unknown}"
+                )
+        for store in self.stores:
+            if store.city not in cities:
+                raise CatalogError(
+                    f"store {store.id!r}: unknown city {store.city!r}, "
+                    f"expected {cities}"
+                )
+
+    def category_names(self) -> tuple[str, ...]:
+        """The canonical category names, in display order."""
+        return tuple(c.name for c in self.categories)
+
+    def city_names(self) -> tuple[str, ...]:
+        """The canonical names of the known cities, in display order."""
+        return tuple(c.name for c in self.all_cities)
+
+    def normalize_category(self, value: str) -> str | None:
+        """The canonical category of a category entity value.
+
+        Args:
+            value: A name or alias (``蓝牙耳机``, ``充电宝``), or a tagged span that
+                holds one (``平板电脑吧``); case, width and spaces are ignored.
+
+        Returns:
+            The category name, or ``None`` when no name or alias matches.
+        """
+        return _lookup(value, self._category_by_form)
+
+    def normalize_city(self, value: str) -> str | None:
+        """The canonical city of a city entity value (``魔都``, ``成都市``)."""
+        return _lookup(value, self._city_by_form)
+
+    def find_campaign(self, value: str) -> Campaign | None:
+        """The campaign a campaign entity value names, by title or alias.
+
+        Args:
+            value: The title (what ``EntitySynonymMapper`` maps aliases to), an
+                alias, or a tagged span that holds one (``双12抽奖活动``).
+
+        Returns:
+            The campaign, or ``None`` when no title or alias matches.
+        """
+        title = _lookup(value, self._campaign_by_form)
+        return next((c for c in self.campaigns if c.title == title), None)
 
     def product(self, product_id: str) -> Product | None:
         """Returns the product with id ``product_id``, if any."""
@@ -410,7 +419,7 @@ class Catalog:
         """Products of a category (any surface form), or all products for ``None``."""
         if category is None:
             return list(self.products)
-        canonical = normalize_category(category)
+        canonical = self.normalize_category(category)
         return [p for p in self.products if p.category == canonical]
 
     def live_promotions(self, today: date) -> list[Promotion]:
@@ -429,10 +438,10 @@ class Catalog:
         """Stores in a city (canonical name or nickname), or all stores for ``None``."""
         if city is None:
             return list(self.stores)
-        canonical = normalize_city(city)
+        canonical = self.normalize_city(city)
         return [s for s in self.stores if s.city == canonical]
 
     def cities(self) -> list[str]:
-        """Cities with at least one store, in the order of ``CITIES``."""
+        """Cities with at least one store, in the order of ``all_cities``."""
         present = {s.city for s in self.stores}
-        return [city for city in CITIES if city in present]
+        return [city for city in self.city_names() if city in present]

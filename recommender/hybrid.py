@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from catalog.model import CATEGORIES, Product
+from catalog.model import Product
 from recommender.blend import Scores, blend
 from recommender.collaborative import build_interactions, fit_item_similarity
 from recommender.query import DEFAULT_TOP_K, Query, eligible, matched_tags
@@ -175,9 +175,11 @@ class HybridRecommender:
         self._popularity = popularity(
             [p.rating for p in self.products], [p.sales for p in self.products]
         )
+        # The products' categories (the catalog holds the list), in first-seen order.
+        categories = list(dict.fromkeys(p.category for p in self.products))
         self._membership = np.array(
-            [[float(p.category == c) for c in CATEGORIES] for p in self.products]
-        ).reshape(len(self.products), len(CATEGORIES))
+            [[float(p.category == c) for c in categories] for p in self.products]
+        ).reshape(len(self.products), len(categories))
         self._similarity = self._collaborative(feedback, min_interactions)
         self._vectorizer: Any = None
         self._documents: Any = None

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.movielens import ensure_ml100k, load_ratings
 from benchmarks.recsys_bench import evaluate, leave_last_out, live_scores, main
-from catalog.model import CATEGORIES, Catalog
+from catalog.model import Catalog
 from recommender.blend import blend
 from recommender.collaborative import build_interactions, fit_item_similarity
 from recommender.hybrid import EVENT_WEIGHTS, HybridRecommender, Profile
@@ -122,8 +122,9 @@ def test_ours_scores_as_the_live_recommender_ranks(catalog: Catalog) -> None:
 
     triples = [(u, i, EVENT_WEIGHTS[e]) for u, i, e in feedback]
     similarity = fit_item_similarity(build_interactions(triples, ids).matrix)
+    categories = list(dict.fromkeys(p.category for p in products))
     membership = np.array(
-        [[float(p.category == c) for c in CATEGORIES] for p in products]
+        [[float(p.category == c) for c in categories] for p in products]
     )
     item_popularity = popularity(
         [p.rating for p in products], [p.sales for p in products]

@@ -1,4 +1,8 @@
-"""The catalog model on the real data, and the NLU resources that must agree with it."""
+"""The catalog model on the real data, and the NLU resources that must agree with it.
+
+The NLU synonyms and lookup tables are generated from the catalog
+(tests/tools/test_nlu_data.py); the hand-kept jieba dictionary is checked here.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,7 @@ from typing import Any
 import pytest
 
 from catalog.loader import DEFAULT_CATALOG_PATH, load_catalog
-from catalog.model import (
-    CATEGORIES,
-    CATEGORY_SURFACE_FORMS,
-    CITIES,
-    CITY_NICKNAMES,
-    Catalog,
-    CatalogError,
-    Product,
-    normalize_category,
-    normalize_city,
-)
+from catalog.model import Catalog, CatalogError, Category, Product
 
 REPO = DEFAULT_CATALOG_PATH.parent.parent
 NLU_DIR = REPO / "data" / "nlu"
@@ -94,6 +88,19 @@ BRIEF_CATEGORY_FORMS = {
 @pytest.fixture(scope="module")
 def real() -> Catalog:
     return load_catalog()
+
+
+_LOADED = load_catalog()
+CATEGORIES = _LOADED.category_names()
+CITIES = _LOADED.city_names()
+
+
+def category_forms(catalog: Catalog) -> set[str]:
+    return {f for c in catalog.categories for f in c.surface_forms}
+
+
+def city_forms(catalog: Catalog) -> set[str]:
+    return {f for c in catalog.all_cities for f in c.surface_forms}
 
 
 def spaceless(text: str) -> str:
@@ -227,25 +234,44 @@ def test_find_product_unknown(real: Catalog, text: str) -> None:
         ("", None),
     ],
 )
-def test_normalize_category(text: str, expected: str | None) -> None:
-    assert normalize_category(text) == expected
+def test_normalize_category(real: Catalog, text: str, expected: str | None) -> None:
+    assert real.normalize_category(text) == expected
 
 
-def test_every_surface_form_normalizes_to_its_category() -> None:
-    assert tuple(CATEGORY_SURFACE_FORMS) == CATEGORIES
-    for category, forms in CATEGORY_SURFACE_FORMS.items():
-        assert forms[0] == category
-        assert set(BRIEF_CATEGORY_FORMS[category].split()) <= set(forms)
+def test_every_surface_form_normalizes_to_its_category(real: Catalog) -> None:
+    assert set(CATEGORIES) == set(BRIEF_CATEGORY_FORMS)
+    for category in real.categories:
+        forms = category.surface_forms
+        assert forms[0] == category.name
+        assert set(BRIEF_CATEGORY_FORMS[category.name].split()) <= set(forms)
         for form in forms:
-            assert normalize_category(form) == category, form
+            assert real.normalize_category(form) == category.name, form
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("上海", "上海"), ("魔都", "上海"), ("成都市", "成都"), ("我在鹏城", "深圳")],
 )
-def test_normalize_city(text: str, expected: str) -> None:
-    assert normalize_city(text) == expected
+def test_normalize_city(real: Catalog, text: str, expected: str) -> None:
+    assert real.normalize_city(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("新品体验官招募", "camp-new-tester"),
+        ("体验官", "camp-new-tester"),
+        ("雙12抽獎", "camp-double12-lottery"),
+        ("双12抽奖活动", "camp-double12-lottery"),
+        ("积分翻倍", "camp-points-double"),
+        ("品鉴会", "camp-store-tasting"),
+        ("抽奖", None),
+        ("", None),
+    ],
+)
+def test_find_campaign(real: Catalog, value: str, expected: str | None) -> None:
+    found = real.find_campaign(value)
+    assert (found.id if found else None) == expected
 
 
 def test_products_in(real: Catalog) -> None:
@@ -322,7 +348,12 @@ def test_catalog_constructor_checks_references() -> None:
         rating=4.0, sales=1, url="u", image_url="i",
     )  # fmt: skip
     with pytest.raises(CatalogError, match="duplicate product id 'p1'"):
-        Catalog((product, product), (), (), (), {})
+        Catalog((product, product), (), (), (), {}, (Category("手机", ()),), ())
+    with pytest.raises(CatalogError, match="product 'p1': unknown category '手机'"):
+        Catalog((product,), (), (), (), {}, (), ())
+    earbuds = Category("耳机", ("蓝牙耳机",))
+    with pytest.raises(CatalogError, match="alias '蓝牙耳机' is already used"):
+        Catalog((), (), (), (), {}, (earbuds, Category("音箱", ("蓝牙耳机",))), ())
 
 
 # ------------------------------------------------------------------ NLU resources
@@ -333,34 +364,6 @@ def _load_nlu(name: str) -> Any:
 
     logging.getLogger("rasa").setLevel(logging.ERROR)
     return load_data(str(NLU_DIR / name))
-
-
-def test_synonyms_agree_with_catalog(real: Catalog) -> None:
-    loaded = _load_nlu("synonyms.yml").entity_synonyms.items()
-    synonyms = {form.casefold(): value for form, value in loaded}
-    canonical = {p.name for p in real.products} | set(CATEGORIES) | set(CITIES)
-    for form, value in synonyms.items():
-        assert value in canonical, form
-        assert form != value.casefold(), f"{form!r} maps to itself"
-    for product in real.products:
-        for form in (product.short_name, *product.aliases):
-            if form.casefold() != product.name.casefold():
-                assert synonyms.get(form.casefold()) == product.name, form
-    for category, forms in CATEGORY_SURFACE_FORMS.items():
-        for form in forms[1:]:
-            assert synonyms.get(form.casefold()) == category, form
-    for nickname, city in CITY_NICKNAMES.items():
-        assert synonyms.get(nickname) == city
-
-
-def test_lookups_agree_with_catalog(real: Catalog) -> None:
-    tables = {t["name"]: t["elements"] for t in _load_nlu("lookups.yml").lookup_tables}
-    assert set(tables) == {"product", "product_category", "city"}
-    for product in real.products:
-        assert set(product.surface_forms) <= set(tables["product"]), product.id
-    all_forms = {f for forms in CATEGORY_SURFACE_FORMS.values() for f in forms}
-    assert all_forms <= set(tables["product_category"])
-    assert set(tables["city"]) == set(CITIES) | set(CITY_NICKNAMES)
 
 
 def test_regexes_match_phone_numbers_and_order_ids() -> None:
@@ -390,8 +393,7 @@ def _jieba_words() -> dict[str, int]:
 
 def test_jieba_dictionary_holds_the_domain_words(real: Catalog) -> None:
     words = _jieba_words()
-    expected = {f for forms in CATEGORY_SURFACE_FORMS.values() for f in forms}
-    expected |= set(CITIES) | set(CITY_NICKNAMES)
+    expected = category_forms(real) | city_forms(real)
     expected |= {"以旧换新", "七天无理由", "氮化镓", "顺丰"}
     for product in real.products:
         # ASCII runs ("x5pro") stay whole in jieba anyway; listing them would only
@@ -408,7 +410,7 @@ def test_jieba_keeps_aliases_and_category_words_whole(real: Catalog) -> None:
     tokenizer = jieba.Tokenizer()
     tokenizer.load_userdict(str(JIEBA_DICT))
     forms = {spaceless(f) for p in real.products for f in p.surface_forms}
-    forms |= {f for fs in CATEGORY_SURFACE_FORMS.values() for f in fs}
+    forms |= category_forms(real)
     for form in forms:
         assert tokenizer.lcut(form) == [form], form
     assert tokenizer.lcut("我想买手机")[-2:] == ["买", "手机"]
