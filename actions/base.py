@@ -63,6 +63,11 @@ def latest_value(tracker: Tracker, entity: str) -> str | None:
 
 
 def latest_text(tracker: Tracker) -> str:
-    """The text of the latest user message ('' when there is none)."""
+    """The text of the latest user message ('' when there is none).
+
+    For free-text uses only (the recommender ranks products by similarity to the
+    customer's words). Never search it for products, budgets, positions or
+    campaigns: NLU extracts those as entities (``latest_value``).
+    """
     text = tracker.latest_message.get("text") if tracker.latest_message else None
     return text if isinstance(text, str) else ""

@@ -8,7 +8,7 @@ from datetime import date
 
 from rasa_sdk import Tracker
 
-from actions.base import SafeAction, latest_text
+from actions.base import SafeAction
 from catalog.budget import parse_budget
 from catalog.loader import load_catalog
 from catalog.model import Catalog, Product
@@ -43,28 +43,26 @@ class CatalogAction(SafeAction, ABC):
     def product_in_focus(self, tracker: Tracker) -> Product | None:
         """The product the customer means now.
 
-        This turn's ``product`` entity first, then a product named in the text that
-        NLU did not tag, then the ``product`` slot from earlier turns.
+        This turn's ``product`` entity first (NLU's value, which
+        ``EntitySynonymMapper`` has mapped to the canonical name when it is a known
+        alias), then the ``product`` slot from earlier turns.
         """
         for value in tracker.get_latest_entity_values("product"):
             found = self.catalog.find_product(str(value))
             if found is not None:
                 return found
-        found = self.catalog.find_product(latest_text(tracker))
-        if found is not None:
-            return found
         slot = tracker.get_slot("product")
         return self.catalog.find_product(str(slot)) if slot else None
 
     def budget_in_focus(self, tracker: Tracker) -> float | None:
-        """The customer's budget in CNY: this turn's entity, the text, then the slot."""
+        """The customer's budget in CNY: this turn's entity, then the slot.
+
+        ``parse_budget`` normalises the entity's value ("两千以内" -> 2000).
+        """
         for value in tracker.get_latest_entity_values("budget"):
             amount = parse_budget(str(value))
             if amount is not None:
                 return amount
-        amount = parse_budget(latest_text(tracker))
-        if amount is not None:
-            return amount
         slot = tracker.get_slot("budget")
         return parse_budget(str(slot)) if slot else None
 

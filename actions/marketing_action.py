@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from rasa_sdk import Tracker
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.base import latest_text
 from actions.catalog_action import CatalogAction
 from catalog.model import Catalog, Product
 from marketing.connection import LazyStore, StoreFactory, StoreUnavailable
@@ -144,11 +143,15 @@ class MarketingAction(CatalogAction, ABC):
         return [i.item_id for i in shown if i.created_at == shown[-1].created_at]
 
     async def product_followed_up(self, tracker: Tracker) -> Product | None:
-        """The product in focus, or the n-th of the latest list ("买第一款")."""
+        """The product in focus, or the n-th of the latest list ("买第一款").
+
+        The list position comes from this turn's ``position`` entity.
+        """
         product = self.product_in_focus(tracker)
         if product is not None:
             return product
-        position = ordinal(latest_text(tracker))
+        values = tracker.get_latest_entity_values("position")
+        position = next((n for v in values if (n := ordinal(str(v)))), None)
         if position is None:
             return None
         shown = await self.recently_shown(tracker)
@@ -168,17 +171,26 @@ class MarketingAction(CatalogAction, ABC):
         return await self.db(lambda s: s.is_opted_out(sender), fallback=True)
 
 
-_ORDINAL = re.compile(r"第\s*([一二三四五六七八1-8])\s*(?:款|个|台|种|件|部|只|副)")
-_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八", 1)}
+# A ``position`` entity value: "第一款", "第 2 个", "三", "1".
+_POSITION = re.compile(
+    r"第?\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:款|个|台|种|件|部|只|副|项)?"
+)
+_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", 1)} | {"两": 2}
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
-def ordinal(text: str) -> int | None:
-    """The list position in "就要第一款" / "第2个" (1-based), if any."""
-    match = _ORDINAL.search(text)
+def ordinal(value: str) -> int | None:
+    """The 1-based list position a ``position`` entity value names, if any.
+
+    Normalises the value NLU extracted ("第一款" -> 1, "第2个" -> 2); finding the
+    position in a message is NLU's job.
+    """
+    match = _POSITION.fullmatch(value.strip().translate(_FULL_WIDTH_DIGITS))
     if match is None:
         return None
     token = match.group(1)
-    return int(token) if token.isdigit() else _NUMERALS[token]
+    number = int(token) if token.isdigit() else _NUMERALS[token]
+    return number or None
 
 
 def sentiment_of(tracker: Tracker) -> str | None:

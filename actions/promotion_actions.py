@@ -9,7 +9,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import latest_text
 from actions.catalog_action import CatalogAction
 from actions.marketing_action import CAMPAIGN_SLOT, MarketingAction
 from catalog.formatting import campaign_line, promotion_line
@@ -60,20 +59,18 @@ class ActionListPromotions(CatalogAction):
         return []
 
 
-def chosen_campaign(campaigns: list[Campaign], text: str) -> Campaign | None:
-    """The campaign named in ``text``, else the first that needs a sign-up."""
-    folded = text.casefold()
-    named = [c for c in campaigns if c.title.casefold() in folded]
-    named = named or [
-        c for c in campaigns if any(w in folded for w in _keywords(c.title))
-    ]
-    candidates = named or [c for c in campaigns if c.requires_contact]
+def chosen_campaign(
+    campaigns: list[Campaign], named: list[Campaign]
+) -> Campaign | None:
+    """The first open campaign the customer named, else the first needing a sign-up.
+
+    Args:
+        campaigns: The campaigns open today.
+        named: The campaigns of this turn's ``campaign`` entities.
+    """
+    candidates = [c for c in named if c in campaigns]
+    candidates = candidates or [c for c in campaigns if c.requires_contact]
     return candidates[0] if candidates else None
-
-
-def _keywords(title: str) -> list[str]:
-    # Four-character slices of a title ("体验官招", "预约抽奖") as loose matches.
-    return [title[i : i + 4].casefold() for i in range(max(len(title) - 3, 0))]
 
 
 class ActionListCampaigns(MarketingAction):
@@ -95,7 +92,9 @@ class ActionListCampaigns(MarketingAction):
         if not open_campaigns:
             dispatcher.utter_message(response="utter_no_campaign")
             return []
-        chosen = chosen_campaign(open_campaigns, latest_text(tracker))
+        values = tracker.get_latest_entity_values("campaign")
+        named = [c for v in values if (c := self.catalog.find_campaign(str(v)))]
+        chosen = chosen_campaign(open_campaigns, named)
         sender = tracker.sender_id
         none: set[str] = set()
         joined = await self.db(lambda s: s.campaigns_of(sender), fallback=none)

@@ -126,6 +126,9 @@ class ActionRecommendProducts(MarketingAction):
         """Sends picks, recovery, an honest relaxed suggestion, or asks the category."""
         category = self.category_in_focus(tracker)
         budget = self.budget_in_focus(tracker)
+        # The customer's words are ranking input (TF-IDF similarity and tags such
+        # as 拍照 or 续航 in recommender.hybrid), not a source of entities: the
+        # category and budget above come from NLU's entities and the slots.
         query = Query(category=category, budget=budget, text=latest_text(tracker))
         opted_out = await self.opted_out(tracker)
         sender = tracker.sender_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.marketing_action import ordinal
@@ -48,7 +49,7 @@ async def test_buying_the_first_of_the_list_is_a_conversion(
 ) -> None:
     shown = await _recommend(catalog, make_tracker)
     dispatcher = CollectingDispatcher()
-    buy = make_tracker("就要第一款，怎么下单", "purchase")
+    buy = make_tracker("就要第一款，怎么下单", "purchase", [("position", "第一款")])
     await ActionPurchaseGuide(catalog, lambda: TODAY).run(dispatcher, buy, {})
     first = catalog.product(shown[0])
     purchases = [i for i in marketing_db.history("u1") if i.event == PURCHASE]
@@ -67,11 +68,37 @@ async def test_items_never_recommended_log_nothing(
     assert marketing_db.history("u1") == []
 
 
-def test_ordinals_customers_type() -> None:
-    assert ordinal("就要第一款") == 1
-    assert ordinal("第 2 个怎么样") == 2
-    assert ordinal("第三台") == 3
-    assert ordinal("第一时间发货") is None and ordinal("X5") is None
+async def test_a_position_outside_the_list_or_without_an_entity_buys_nothing(
+    catalog: Catalog, make_tracker: TrackerFactory, marketing_db: MarketingStore
+) -> None:
+    await _recommend(catalog, make_tracker)
+    for buy in (
+        make_tracker("第八款怎么买", "purchase", [("position", "第八款")]),
+        # The position is NLU's to find; the action does not search the text.
+        make_tracker("就要第一款，怎么下单", "purchase"),
+    ):
+        dispatcher = CollectingDispatcher()
+        await ActionPurchaseGuide(catalog, lambda: TODAY).run(dispatcher, buy, {})
+        assert "trk=" not in "".join(texts(dispatcher))
+    assert not [i for i in marketing_db.history("u1") if i.event == PURCHASE]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("第一款", 1),
+        ("第 2 个", 2),
+        ("第三台", 3),
+        ("第２个", 2),
+        ("第两个", 2),
+        ("3", 3),
+        ("第0个", None),
+        ("X5", None),
+        ("", None),
+    ],
+)
+def test_position_entity_values(value: str, expected: int | None) -> None:
+    assert ordinal(value) == expected
 
 
 def test_tracked_links() -> None:

@@ -45,7 +45,9 @@ async def test_campaign_sign_up_is_registered_once(
     marketing_db: MarketingStore,
 ) -> None:
     listing = CollectingDispatcher()
-    ask = make_tracker("我要报名双12预约抽奖", "join_campaign")
+    ask = make_tracker(
+        "我要报名双12预约抽奖", "join_campaign", [("campaign", "双12预约抽奖")]
+    )
     events = await ActionListCampaigns(catalog, lambda: TODAY).run(listing, ask, {})
     assert events == [SlotSet("campaign_id", "camp-double12-lottery")]
     assert "可以为您报名「双12预约抽奖」" in texts(listing)[0]
@@ -67,6 +69,43 @@ async def test_without_a_named_campaign_the_first_needing_contact_is_chosen(
     )
     first = next(c for c in catalog.live_campaigns(TODAY) if c.requires_contact)
     assert events == [SlotSet("campaign_id", first.id)]
+
+
+async def test_a_campaign_alias_from_nlu_chooses_that_campaign(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    # EntitySynonymMapper gives the title; an unmapped alias is normalised too.
+    for value in ("会员积分翻倍", "積分翻倍"):
+        tracker = make_tracker(
+            "积分翻倍怎么参加", "join_campaign", [("campaign", value)]
+        )
+        events = await ActionListCampaigns(catalog, lambda: TODAY).run(
+            dispatcher, tracker, {}
+        )
+        assert events == [SlotSet("campaign_id", "camp-points-double")]
+
+
+async def test_a_named_campaign_that_is_closed_is_not_chosen(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    tracker = make_tracker(
+        "夜跑挑战还能报吗", "join_campaign", [("campaign", "夜跑挑战")]
+    )
+    events = await ActionListCampaigns(catalog, lambda: TODAY).run(
+        dispatcher, tracker, {}
+    )
+    first = next(c for c in catalog.live_campaigns(TODAY) if c.requires_contact)
+    assert events == [SlotSet("campaign_id", first.id)]
+
+
+async def test_a_campaign_in_the_text_without_an_entity_is_not_guessed(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    tracker = make_tracker("积分翻倍怎么参加", "join_campaign")
+    events = await ActionListCampaigns(catalog, lambda: TODAY).run(
+        dispatcher, tracker, {}
+    )
+    assert events != [SlotSet("campaign_id", "camp-points-double")]
 
 
 async def test_lead_with_the_database_down_is_still_thanked(

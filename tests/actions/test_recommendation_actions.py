@@ -82,9 +82,24 @@ async def test_unparseable_budget_is_ignored_not_fatal(
     assert listed and all(p.category == "音箱" for p in listed)
 
 
-async def test_budget_in_the_text_counts_when_nlu_missed_the_entity(
+async def test_this_turns_budget_entity_wins_over_the_slot(
     catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
 ) -> None:
+    tracker = make_tracker(
+        "两千以内的手机有吗",
+        "request_recommendation",
+        [("product_category", "手机"), ("budget", "两千以内")],
+        slots={"budget": "8000"},
+    )
+    await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    listed = listed_products(texts(dispatcher)[0], catalog)
+    assert listed and all(p.price <= 2000 for p in listed)
+
+
+async def test_a_budget_in_the_text_without_an_entity_is_not_guessed(
+    catalog: Catalog, dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    # Entities come from NLU: the slot's budget stands when NLU tagged none.
     tracker = make_tracker(
         "两千以内的手机有吗",
         "request_recommendation",
@@ -93,7 +108,8 @@ async def test_budget_in_the_text_counts_when_nlu_missed_the_entity(
     )
     await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
     listed = listed_products(texts(dispatcher)[0], catalog)
-    assert listed and all(p.price <= 2000 for p in listed)
+    assert any(p.price > 2000 for p in listed)
+    assert all(p.price <= 8000 for p in listed)
 
 
 async def test_picks_are_logged_as_impressions_with_tracked_news_articles(
