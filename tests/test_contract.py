@@ -28,13 +28,13 @@ INTENTS = {
     "purchase", "ask_shipping", "ask_return", "complain", "request_human",
     "ask_store", "join_campaign", "unsubscribe", "leave_contact", "out_of_scope",
 }  # fmt: skip
-# Sent by a channel as "/intent" for an event, never typed: no NLU examples, so the
-# classifier never predicts them for a customer's text.
-SYSTEM_INTENTS = {"unfollow"}
 ENTITIES = {"product_category", "product", "budget", "phone_number", "order_id", "city"}
 SENTIMENTS = {"positive", "neutral", "negative"}
 MIN_TRAIN_PER_INTENT = 40
 MIN_TEST_PER_INTENT = 10
+# Sent by a channel as "/intent" for an event, never typed: no NLU examples, so the
+# classifier never predicts them for a customer's text.
+SYSTEM_INTENTS = {"unfollow"}
 
 
 @pytest.fixture(scope="module")
