@@ -37,7 +37,6 @@ from wechat.storage import KeyValueStore
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-OptOutRecorder = Callable[[str], Awaitable[None]]
 # After a 48001 the account is treated as passive-only for this long.
 PASSIVE_ONLY_TTL_S = 3600
 
@@ -56,7 +55,6 @@ class TurnRunner:
         settings: the channel's settings.
         store: memory or Redis, shared with the de-dup keys and menus.
         api: the customer-service API.
-        opt_out: called with the openid after an unsubscribe turn.
     """
 
     def __init__(
@@ -64,12 +62,10 @@ class TurnRunner:
         settings: WeChatSettings,
         store: KeyValueStore,
         api: MessageSender,
-        opt_out: OptOutRecorder | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._api = api
-        self._opt_out = opt_out
         self._dedup = Deduplicator(store, settings.dedup_ttl_s, settings.app_id)
         self._menus = MenuMemory(store, settings.menu_ttl_s, settings.app_id)
         self._passive_only_key = f"{settings.app_id}:passive_only"
@@ -171,8 +167,6 @@ class TurnRunner:
                 await turn
                 await self._menus.remember(openid, collector.menu)
                 replies = await self._replies(collector, inbound)
-            if inbound.opt_out:
-                await self._record_opt_out(openid)
             if passive_xml(decision) is not None:
                 replies = replies[1:]
                 if replies:
@@ -204,14 +198,6 @@ class TurnRunner:
             merged = merge_texts(collector.messages)
             return merged or collector.messages[:1]
         return list(collector.messages)
-
-    async def _record_opt_out(self, openid: str) -> None:
-        await self._store.set(f"{self._settings.app_id}:opted_out:{openid}", "1")
-        if self._opt_out is not None:
-            try:
-                await self._opt_out(openid)
-            except Exception:  # the opt-out hook's boundary: the turn goes on
-                logger.exception("Could not record the opt-out of %s.", openid)
 
     async def deliver(self, openid: str, replies: list[Outbound]) -> None:
         """Sends ``replies`` through the customer-service API, in order.

@@ -19,18 +19,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import (
-    CollectingOutputChannel,
-    InputChannel,
-    UserMessage,
-)
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.exceptions import InvalidConfigException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.output import CHANNEL_NAME, WeChatPushOutput
-from channels.turns import MessageSender, OptOutRecorder, TurnRunner
+from channels.turns import MessageSender, TurnRunner
 from wechat.api_client import WeChatApiClient
 from wechat.config import WeChatSettings
 from wechat.crypto import MessageCrypto
@@ -51,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 # Fields without which a message cannot be answered or de-duplicated.
 REQUIRED_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
-# The action that records a marketing opt-out (actions/subscription.py).
-OPT_OUT_ACTION = "action_unsubscribe"
 
 
 class WeChatInput(InputChannel):
@@ -62,8 +56,6 @@ class WeChatInput(InputChannel):
         settings: credentials and tunables (``WeChatSettings.from_credentials``).
         store: de-dup keys, token and menus; from ``settings.store`` by default.
         api: the customer-service API; a ``WeChatApiClient`` by default.
-        opt_out: records an unsubscribe; by default runs ``action_unsubscribe`` on
-            the served Rasa agent, when there is one.
     """
 
     def __init__(
@@ -71,7 +63,6 @@ class WeChatInput(InputChannel):
         settings: WeChatSettings,
         store: KeyValueStore | None = None,
         api: MessageSender | None = None,
-        opt_out: OptOutRecorder | None = None,
     ) -> None:
         self.settings = settings
         self.store = store or open_store(settings.store)
@@ -88,10 +79,7 @@ class WeChatInput(InputChannel):
             else None
         )
         self._context = MappingContext(menu=settings.menu)
-        self._agent_owner: Any = None
-        self.runner = TurnRunner(
-            settings, self.store, self.api, opt_out or self._run_opt_out_action
-        )
+        self.runner = TurnRunner(settings, self.store, self.api)
 
     @classmethod
     def name(cls) -> str:
@@ -142,7 +130,6 @@ class WeChatInput(InputChannel):
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             started_at = asyncio.get_running_loop().time()
-            self._agent_owner = request.app
             try:
                 return await self._receive(request, on_new_message, started_at)
             except RequestRejected as e:
@@ -229,11 +216,3 @@ class WeChatInput(InputChannel):
         body = b"".join(chunks) or (request.body or b"")
         check_size(body, limit)
         return body
-
-    async def _run_opt_out_action(self, openid: str) -> None:
-        agent = getattr(getattr(self._agent_owner, "ctx", None), "agent", None)
-        if agent is None or not agent.is_ready():
-            return
-        collector = CollectingOutputChannel()
-        async with agent.lock_store.lock(openid):
-            await agent.execute_action(openid, OPT_OUT_ACTION, collector, None, None)

@@ -464,5 +464,6 @@ def _warn_about_intents_without_examples(
         rasa.shared.utils.io.raise_warning(
             f"Intents {missing} appear in stories or rules but have no NLU example "
             f"with text; {BertIntentSentimentClassifier.__name__} can never predict "
-            f"them. Add examples to the NLU data."
+            f"them. Add examples to the NLU data, unless they only come as '/intent' "
+            f"messages (such as a channel's events), which Rasa reads without NLU."
         )

@@ -1,7 +1,8 @@
 """Starts the trained bot the way ``make run`` does, for the ``e2e`` tests.
 
 The action server and ``rasa run`` on free loopback ports, an in-memory tracker
-store (the tests leave no database behind), logs in ``.runtime/``.
+store and a marketing store in the test's folder (the tests leave no database
+behind in the repository), logs in ``.runtime/``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 240.0
+
+
+def marketing_url(folder: Path) -> str:
+    """The marketing store of the action server that ``running_bot(folder)`` starts."""
+    return f"sqlite:///{folder / 'marketing.db'}"
 
 
 def free_port() -> int:
@@ -59,7 +65,7 @@ def running_bot(
     """Runs actions and Rasa until the block ends; yields Rasa's base URL.
 
     Args:
-        folder: Where to write the endpoints file.
+        folder: Where to write the endpoints file; holds the marketing store.
         credentials: The credentials file Rasa reads (its channels).
         model: A model archive or a folder of them.
         name: Prefix of the log files in ``.runtime/``.
@@ -73,7 +79,11 @@ def running_bot(
     )
     logs = ROOT / ".runtime"
     logs.mkdir(exist_ok=True)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "AURORA_DATABASE_URL": marketing_url(folder),
+    }
     commands = {
         "actions": [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                     "--port", str(actions_port)],

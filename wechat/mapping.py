@@ -20,7 +20,8 @@ ASK_TO_TYPE = "小极暂时听不清语音🙏 麻烦您打字告诉我，好吗
 # whose responses offer a human agent.
 UNSEEN_MEDIA_INTENT = "/out_of_scope"
 GREET = "/greet"
-OPT_OUT = "/unsubscribe"
+# The unfollow event; the dialogue records the opt-out (data/rules.yml).
+UNFOLLOW = "/unfollow"
 STORE_QUESTION = "/ask_store"
 QR_SCENE_PREFIX = "qrscene_"
 # 广东省深圳市南山区… -> 深圳; 上海市徐汇区… -> 上海.
@@ -36,15 +37,13 @@ class Inbound:
         text: the user message for Rasa; None when no turn runs.
         metadata: WeChat's fields for the tracker (under ``"wechat"``).
         direct_reply: a text answered at once, without a turn.
-        deliver_replies: False when the user cannot receive them (unsubscribe).
-        opt_out: record a marketing opt-out for the sender.
+        deliver_replies: False when the user cannot receive them (unfollow).
     """
 
     text: str | None
     metadata: dict[str, Any] = field(default_factory=dict)
     direct_reply: str | None = None
     deliver_replies: bool = True
-    opt_out: bool = False
 
 
 Handler = Callable[[Mapping[str, str], "MappingContext"], Inbound]
@@ -189,14 +188,9 @@ def _scan(fields: Mapping[str, str], context: MappingContext) -> Inbound:
 
 @register("event", "unsubscribe")
 def _unsubscribe(fields: Mapping[str, str], context: MappingContext) -> Inbound:
-    # The user can no longer receive anything: the turn records the intent and its
-    # metadata in the tracker, the opt-out is recorded, and nothing is sent.
-    return Inbound(
-        text=OPT_OUT,
-        metadata=metadata(fields, opt_out=True),
-        deliver_replies=False,
-        opt_out=True,
-    )
+    # An ordinary turn whose rule records the opt-out (action_unsubscribe) and says
+    # nothing; the user can no longer receive messages, so none are delivered.
+    return Inbound(text=UNFOLLOW, metadata=metadata(fields), deliver_replies=False)
 
 
 @register("event", "click")

@@ -41,6 +41,19 @@ async def test_unsubscribe_is_stored_and_set_on_the_conversation(
     events = await ActionUnsubscribe().run(dispatcher, make_tracker("退订"), {})
     assert events == [SlotSet("marketing_opt_out", True)]
     assert marketing_db.is_opted_out("u1")
+    assert dispatcher.messages == []  # utter_unsubscribed follows in the story
+
+
+async def test_unfollow_is_stored_and_set_without_a_word(
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    marketing_db: MarketingStore,
+) -> None:
+    tracker = make_tracker("/unfollow", "unfollow", sender_id="o_leaver")
+    events = await ActionUnsubscribe().run(dispatcher, tracker, {})
+    assert events == [SlotSet("marketing_opt_out", True)]
+    assert marketing_db.is_opted_out("o_leaver")
+    assert dispatcher.messages == []
 
 
 async def test_unsubscribe_with_the_database_down_keeps_the_slot(

@@ -98,6 +98,18 @@ async def test_retries_of_a_slow_turn_wait_for_it(serve: ServeFactory) -> None:
     assert served.api.texts_for("u_slow") == ["收到：慢"]
 
 
+async def test_an_unfollow_slower_than_the_deadline_still_sends_nothing(
+    serve: ServeFactory,
+) -> None:
+    agent = StubAgent(replies("第一条", "第二条"), delay_s=1.0)
+    served = await serve(agent=agent, reply_deadline_s=DEADLINE_S)
+    reply = await served.sim.post(served.sim.event("o_leaver", "unsubscribe"))
+    await served.settle()
+    assert (reply.status, reply.body) == (200, "success")
+    assert agent.texts() == ["/unfollow"] and agent.finished == 1
+    assert served.api.send_calls == 0
+
+
 async def test_turn_finishing_in_time_with_several_replies(serve: ServeFactory) -> None:
     served = await serve(agent=StubAgent(replies("第一条", "第二条", "第三条")))
     reply = await served.sim.post(served.sim.text("u2", "推荐"))

@@ -214,33 +214,22 @@ async def test_unknown_message_type_is_success(serve: ServeFactory) -> None:
     assert served.agent.messages == []
 
 
-async def test_unsubscribe_records_the_opt_out_and_sends_nothing(
+async def test_unfollow_is_one_turn_whose_replies_are_not_delivered(
     serve: ServeFactory,
 ) -> None:
     def two_replies(message: UserMessage) -> list[dict[str, Any]]:
-        return [{"text": "确认要退订吗？"}, {"text": "second"}]
+        return [{"text": "first"}, {"text": "second"}]
 
     served = await serve(agent=StubAgent(two_replies))
     reply = await served.sim.post(served.sim.event("o_leaver", "unsubscribe"))
     assert (reply.status, reply.body) == (200, "success")
     await served.settle()
-    assert served.agent.texts() == ["/unsubscribe"]
-    assert served.agent.messages[0].metadata["wechat"]["opt_out"] is True
-    assert await served.channel.store.get(f"{APP_ID}:opted_out:o_leaver") == "1"
-    assert served.api.deliveries == []
-
-
-async def test_opt_out_recorder_is_called(serve: ServeFactory) -> None:
-    served = await serve()
-    recorded: list[str] = []
-
-    async def record(openid: str) -> None:
-        recorded.append(openid)
-
-    served.channel.runner._opt_out = record
-    await served.sim.post(served.sim.event("o_leaver", "unsubscribe"))
-    await served.settle()
-    assert recorded == ["o_leaver"]
+    # The dialogue records the opt-out (data/rules.yml): the channel passes on the
+    # one message, runs no action of its own and sends none of the turn's replies.
+    assert served.agent.texts() == ["/unfollow"]
+    assert served.agent.messages[0].metadata["wechat"]["event"] == "unsubscribe"
+    assert served.agent.finished == 1
+    assert served.api.send_calls == 0
 
 
 async def test_documented_encrypted_message_through_the_webhook(

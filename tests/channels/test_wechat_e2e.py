@@ -20,7 +20,8 @@ import pytest
 import yaml
 from rasa.shared.core.domain import Domain
 
-from tests.e2e_servers import running_bot
+from marketing.store import MarketingStore
+from tests.e2e_servers import marketing_url, running_bot
 from tools.wechat_sim.fake_api import FakeWeChatApi
 from tools.wechat_sim.simulator import WeChatSimulator
 
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("E2E_MODEL", ROOT / "models"))
 
 pytestmark = pytest.mark.e2e
+# A turn is awaited for up to a minute (0.1 s apart) before a test gives up.
+TURN_WAIT_TRIES = 600
 
 
 class ApiThread:
@@ -67,7 +70,12 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             name="e2e-wechat",
             ready_path="/webhooks/wechat/",
         ) as base:
-            yield {"url": base, "wechat": wechat, "api": api.api}
+            yield {
+                "url": base,
+                "wechat": wechat,
+                "api": api.api,
+                "marketing": MarketingStore.from_url(marketing_url(folder)),
+            }
     finally:
         api.stop()
 
@@ -88,6 +96,24 @@ def tracker(bot: dict[str, Any], sender: str) -> dict[str, Any]:
     with urllib.request.urlopen(url, timeout=30) as response:
         result: dict[str, Any] = json.loads(response.read())
     return result
+
+
+async def turn_of(bot: dict[str, Any], sender: str, text: str) -> list[dict[str, Any]]:
+    """The events after the latest user message ``text``, once its turn is over.
+
+    WeChat gets ``success`` for an unfollow when the turn ends or, for a slower
+    turn, at the reply deadline; the turn is over when the bot listens again.
+    """
+    for _ in range(TURN_WAIT_TRIES):
+        events: list[dict[str, Any]] = tracker(bot, sender)["events"]
+        users = [i for i, e in enumerate(events) if e["event"] == "user"]
+        if users and events[users[-1]]["text"] == text:
+            turn = events[users[-1] + 1 :]
+            last = turn[-1] if turn else {}
+            if (last.get("event"), last.get("name")) == ("action", "action_listen"):
+                return turn
+        await asyncio.sleep(0.1)
+    pytest.fail(f"the turn of {text!r} did not end")
 
 
 @pytest.fixture(scope="module")
@@ -125,14 +151,22 @@ async def test_three_tries_at_once_make_one_user_event(bot: dict[str, Any]) -> N
     assert len([e for e in events if e["event"] == "user"]) == 1
 
 
-async def test_unsubscribe_records_the_opt_out(bot: dict[str, Any]) -> None:
+async def test_unfollow_records_the_opt_out_in_one_silent_turn(
+    bot: dict[str, Any],
+) -> None:
+    sender = "e2e-wx-bye"
     async with simulator(bot) as sim:
-        reply = await sim.send(sim.event("e2e-wx-bye", "unsubscribe"))
-        assert reply.body == "success"
-        for _ in range(100):
-            slots = tracker(bot, "e2e-wx-bye")["slots"]
-            if slots.get("marketing_opt_out"):
-                break
-            await asyncio.sleep(0.1)
-    assert slots["marketing_opt_out"] is True
-    assert bot["api"].texts_for("e2e-wx-bye") == []
+        reply = await sim.send(sim.event(sender, "unsubscribe"))
+    assert (reply.status, reply.body) == (200, "success")
+    turn = await turn_of(bot, sender, "/unfollow")
+    events = tracker(bot, sender)["events"]
+    [user] = [e for e in events if e["event"] == "user"]
+    assert user["parse_data"]["intent"]["name"] == "unfollow"
+    # The policies chose action_unsubscribe: the channel ran no action itself.
+    actions = [(e["name"], e["policy"]) for e in turn if e["event"] == "action"]
+    assert [name for name, _ in actions] == ["action_unsubscribe", "action_listen"]
+    assert "RulePolicy" in str(actions[0][1])
+    assert not [e for e in events if e["event"] == "bot"]
+    assert tracker(bot, sender)["slots"]["marketing_opt_out"] is True
+    assert bot["marketing"].is_opted_out(sender)
+    assert bot["api"].texts_for(sender) == []

@@ -100,10 +100,11 @@ def test_subscribe_greets_with_the_qr_scene() -> None:
     assert plain.metadata["wechat"]["scene"] == ""
 
 
-def test_unsubscribe_records_an_opt_out_without_replies() -> None:
+def test_unfollow_is_the_unfollow_intent_without_replies() -> None:
     inbound = to_inbound(fields("event", Event="unsubscribe"), CONTEXT)
-    assert inbound.text == "/unsubscribe"
-    assert inbound.opt_out and not inbound.deliver_replies
+    assert inbound.text == "/unfollow"
+    assert not inbound.deliver_replies
+    assert inbound.metadata["wechat"]["event"] == "unsubscribe"
 
 
 def test_click_uses_the_menu_map() -> None:
