@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.recommendation_actions import ActionRecommendProducts
 from catalog.model import Catalog
+from marketing.store import MarketingStore
 from rich_reply import KINDS, News, from_json, to_json
 from tests.actions.conftest import TODAY, buttons, render
 from tests.channels.conftest import ServeFactory, StubAgent
@@ -108,7 +109,7 @@ async def test_custom_json_outside_the_contract_is_an_error_in_the_log(
 
 
 async def test_recommended_products_arrive_as_news_articles(
-    catalog: Catalog, serve: ServeFactory
+    catalog: Catalog, serve: ServeFactory, marketing_db: MarketingStore
 ) -> None:
     # The real action's output, as the action server returns it to Rasa.
     dispatcher = CollectingDispatcher()
@@ -128,7 +129,8 @@ async def test_recommended_products_arrive_as_news_articles(
             "latest_action_name": "action_listen",
         }
     )
-    await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    action = ActionRecommendProducts(catalog, lambda: TODAY, store=lambda: marketing_db)
+    await action.run(dispatcher, tracker, {})
     sent = from_json(next(m["custom"] for m in dispatcher.messages if m["custom"]))
     assert isinstance(sent, News)
 
