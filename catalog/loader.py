@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 import yaml
 
+from catalog.errors import CatalogError
 from catalog.model import (
     Campaign,
     Catalog,
-    CatalogError,
     Category,
     City,
     Product,

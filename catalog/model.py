@@ -8,94 +8,35 @@ Pure standard library; no Rasa imports.
 Categories, cities and every word customers use for a product, category, city
 or campaign are data (``data/catalog.yml``), the one source that ``tools.nlu_data``
 generates the NLU synonyms and lookup tables from. At run time the model only
-normalises values that NLU already extracted (``Catalog.normalize_category``).
+normalises values that NLU already extracted (``Catalog.normalize_category``);
+how spellings are folded and matched lives in ``catalog.surface_forms``.
+
+One module of about 380 lines: the entry types and the ``Catalog`` that checks
+the references between them (promotions to products and categories, unique ids
+and spellings) are read and changed together.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
+
+from catalog.errors import CatalogError
+from catalog.surface_forms import (
+    fold_key,
+    fold_text,
+    form_pattern,
+    forms_table,
+    lookup,
+    unique_forms,
+)
 
 BRAND_PREFIX = "极光"
 
 PROMOTION_KINDS: tuple[str, ...] = ("discount", "coupon", "gift", "trade_in", "bundle")
-
-# Spaces and hyphen-like marks carry no meaning in names ("X5-Pro", "x5 pro").
-_IGNORED = re.compile(r"[\s\-‐‑‒–—_]+")
-
-
-class CatalogError(ValueError):
-    """The catalog data is invalid; the message names the entry and the field."""
-
-
-def _key(text: str) -> str:
-    """Folds ``text`` for matching: NFKC, case-folded, no spaces or hyphens."""
-    return _IGNORED.sub("", unicodedata.normalize("NFKC", text).casefold())
-
-
-def _is_ascii_word_char(char: str) -> bool:
-    return char.isascii() and char.isalnum()
-
-
-def _pattern(key: str) -> re.Pattern[str]:
-    """Finds ``key`` in folded text that may still hold spaces or hyphens.
-
-    Latin/digit edges must not be glued to more Latin/digits, so ``x5`` is not found
-    inside ``x5pro`` and ``go`` not inside ``google``.
-    """
-    body = r"[\s\-‐‑‒–—_]*".join(re.escape(char) for char in key)
-    before = r"(?<![a-z0-9])" if _is_ascii_word_char(key[0]) else ""
-    after = r"(?![a-z0-9])" if _is_ascii_word_char(key[-1]) else ""
-    return re.compile(before + body + after)
-
-
-def _fold_text(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-class _Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def surface_forms(self) -> tuple[str, ...]: ...
-
-
-def _unique_forms(text: Iterable[str]) -> tuple[str, ...]:
-    """``text`` without case-insensitive repeats, first spelling kept."""
-    seen: dict[str, str] = {}
-    for form in text:
-        seen.setdefault(form.casefold(), form)
-    return tuple(seen.values())
-
-
-def _lookup(text: str, table: Mapping[str, str]) -> str | None:
-    """Exact form first, else the longest form contained in ``text``."""
-    key = _key(text)
-    if not key:
-        return None
-    if key in table:
-        return table[key]
-    contained = [form for form in table if form in key]
-    return table[max(contained, key=len)] if contained else None
-
-
-def _forms_table(kind: str, entries: Iterable[_Named]) -> dict[str, str]:
-    """Folded name and aliases -> canonical name; a form used twice is an error."""
-    table: dict[str, str] = {}
-    for entry in entries:
-        for form in entry.surface_forms:
-            owner = table.setdefault(_key(form), entry.name)
-            if owner != entry.name:
-                raise CatalogError(
-                    f"{kind} {entry.name!r}: alias {form!r} is already used by "
-                    f"{kind} {owner!r}"
-                )
-    return table
 
 
 def _in_window(start: date, end: date, today: date) -> bool:
@@ -112,7 +53,7 @@ class Category:
     @property
     def surface_forms(self) -> tuple[str, ...]:
         """Name first, then the aliases, without case-insensitive repeats."""
-        return _unique_forms((self.name, *self.aliases))
+        return unique_forms((self.name, *self.aliases))
 
 
 @dataclass(frozen=True)
@@ -125,7 +66,7 @@ class City:
     @property
     def surface_forms(self) -> tuple[str, ...]:
         """Name first, then the nicknames, without case-insensitive repeats."""
-        return _unique_forms((self.name, *self.aliases))
+        return unique_forms((self.name, *self.aliases))
 
 
 @dataclass(frozen=True)
@@ -177,7 +118,7 @@ class Product:
     @property
     def surface_forms(self) -> tuple[str, ...]:
         """Name, short name and aliases, without case-insensitive repeats."""
-        return _unique_forms((self.name, self.short_name, *self.aliases))
+        return unique_forms((self.name, self.short_name, *self.aliases))
 
 
 @dataclass(frozen=True)
@@ -245,7 +186,7 @@ class Campaign:
     @property
     def surface_forms(self) -> tuple[str, ...]:
         """Title first, then the aliases, without case-insensitive repeats."""
-        return _unique_forms((self.title, *self.aliases))
+        return unique_forms((self.title, *self.aliases))
 
 
 @dataclass(frozen=True)
@@ -306,7 +247,7 @@ class Catalog:
         by_form: dict[str, Product] = {}
         for product in self.products:
             for form in product.surface_forms:
-                owner = by_form.setdefault(_key(form), product)
+                owner = by_form.setdefault(fold_key(form), product)
                 if owner is not product:
                     raise CatalogError(
                         f"product {product.id!r}: alias {form!r} is already used by "
@@ -315,12 +256,12 @@ class Catalog:
         longest_first = sorted(by_form.items(), key=lambda item: -len(item[0]))
         object.__setattr__(self, "_by_form", by_form)
         object.__setattr__(
-            self, "_patterns", tuple((_pattern(k), p) for k, p in longest_first)
+            self, "_patterns", tuple((form_pattern(k), p) for k, p in longest_first)
         )
         tables = {
-            "_category_by_form": _forms_table("category", self.categories),
-            "_city_by_form": _forms_table("city", self.all_cities),
-            "_campaign_by_form": _forms_table("campaign", self.campaigns),
+            "_category_by_form": forms_table("category", self.categories),
+            "_city_by_form": forms_table("city", self.all_cities),
+            "_campaign_by_form": forms_table("campaign", self.campaigns),
         }
         for name, table in tables.items():
             object.__setattr__(self, name, table)
@@ -365,11 +306,11 @@ class Catalog:
         Returns:
             The category name, or ``None`` when no name or alias matches.
         """
-        return _lookup(value, self._category_by_form)
+        return lookup(value, self._category_by_form)
 
     def normalize_city(self, value: str) -> str | None:
         """The canonical city of a city entity value (``魔都``, ``成都市``)."""
-        return _lookup(value, self._city_by_form)
+        return lookup(value, self._city_by_form)
 
     def find_campaign(self, value: str) -> Campaign | None:
         """The campaign a campaign entity value names, by title or alias.
@@ -381,7 +322,7 @@ class Catalog:
         Returns:
             The campaign, or ``None`` when no title or alias matches.
         """
-        title = _lookup(value, self._campaign_by_form)
+        title = lookup(value, self._campaign_by_form)
         return next((c for c in self.campaigns if c.title == title), None)
 
     def product(self, product_id: str) -> Product | None:
@@ -408,10 +349,10 @@ class Catalog:
         Returns:
             The product, or ``None`` when no name or alias matches.
         """
-        exact = self._by_form.get(_key(text))
+        exact = self._by_form.get(fold_key(text))
         if exact is not None:
             return exact
-        folded = _fold_text(text)
+        folded = fold_text(text)
         matches = (p for pattern, p in self._patterns if pattern.search(folded))
         return next(matches, None)
 

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import yaml
 
+from catalog.errors import CatalogError
 from catalog.loader import DEFAULT_CATALOG_PATH, load_catalog
-from catalog.model import Catalog, CatalogError
+from catalog.model import Catalog
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = REPO_ROOT / "data" / "nlu"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from catalog.errors import CatalogError
 from catalog.loader import DEFAULT_CATALOG_PATH, load_catalog
-from catalog.model import CatalogError
 
 
 def test_the_repository_catalog_loads_by_default() -> None:

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from catalog.errors import CatalogError
 from catalog.loader import DEFAULT_CATALOG_PATH, load_catalog
-from catalog.model import Catalog, CatalogError, Category, Product
+from catalog.model import Catalog, Category, Product
 
 REPO = DEFAULT_CATALOG_PATH.parent.parent
 NLU_DIR = REPO / "data" / "nlu"

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from catalog.errors import CatalogError
 from catalog.loader import load_catalog
-from catalog.model import Catalog, CatalogError, Category
+from catalog.model import Catalog, Category
 from tools import nlu_data
 
 
