@@ -44,8 +44,8 @@ def _in_window(start: date, end: date, today: date) -> bool:
 
 
 @dataclass(frozen=True)
-class Category:
-    """A product category: its canonical name and the other words for it."""
+class AliasedName:
+    """A canonical name and the other words customers use for it."""
 
     name: str
     aliases: tuple[str, ...]
@@ -56,17 +56,12 @@ class Category:
         return unique_forms((self.name, *self.aliases))
 
 
-@dataclass(frozen=True)
-class City:
+class Category(AliasedName):
+    """A product category: its canonical name and the other words for it."""
+
+
+class City(AliasedName):
     """A city the store may have shops in: its name and nicknames (``魔都``)."""
-
-    name: str
-    aliases: tuple[str, ...]
-
-    @property
-    def surface_forms(self) -> tuple[str, ...]:
-        """Name first, then the nicknames, without case-insensitive repeats."""
-        return unique_forms((self.name, *self.aliases))
 
 
 @dataclass(frozen=True)

@@ -15,20 +15,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = (
-    "actions",
-    "channels",
-    "components",
-    "catalog",
-    "copywriting",
-    "marketing",
-    "nlu",
-    "recommender",
-    "rich_reply",
-    "servers",
-    "wechat",
-    "benchmarks",
-    "tools",
+# Every top-level package of the repository but the tests.
+PACKAGES = tuple(
+    sorted(
+        p.name
+        for p in ROOT.iterdir()
+        if (p / "__init__.py").is_file() and p.name != "tests"
+    )
 )
 
 
