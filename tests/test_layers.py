@@ -21,6 +21,8 @@ PLAIN = (
     "copywriting",
     "marketing",
     "nlu",
+    "outbox",
+    "privacy",
     "recommender",
     "rich_reply",
     "servers",

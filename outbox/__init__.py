@@ -1,0 +1,1 @@
+"""Durable queues: work that must survive a dependency outage or a restart."""

@@ -1,0 +1,1 @@
+"""Personal data as PIPL expects: masked in logs, encrypted at rest, deletable."""
