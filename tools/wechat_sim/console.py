@@ -23,6 +23,8 @@ from tools.wechat_sim.fake_api import Delivery, FakeWeChatApi
 from tools.wechat_sim.simulator import Reply, WeChatSimulator
 
 CHANNEL_KEYS = ("channels.wechat.WeChatInput", "wechat")
+# The user you play: shaped like the test openids, so the logs mask it too.
+DEFAULT_OPENID = "o_sim_user"
 HELP = """\
 Type a message to send it as text. Commands:
   /voice 文字          voice message WeChat transcribed (/voice alone: not transcribed)
@@ -47,7 +49,7 @@ class Console:
         openid: the user you play.
     """
 
-    def __init__(self, simulator: WeChatSimulator, openid: str = "sim-user") -> None:
+    def __init__(self, simulator: WeChatSimulator, openid: str = DEFAULT_OPENID) -> None:
         self.simulator = simulator
         self.openid = openid
         self._last: dict[str, Any] | None = None
@@ -194,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--credentials", default="credentials.yml")
     parser.add_argument("--api-port", type=int, default=5099)
-    parser.add_argument("--openid", default="sim-user")
+    parser.add_argument("--openid", default=DEFAULT_OPENID)
     parser.add_argument("--plain", action="store_true", help="send unencrypted")
     return asyncio.run(run(parser.parse_args(argv)))
 

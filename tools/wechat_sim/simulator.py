@@ -157,16 +157,16 @@ class WeChatSimulator:
     # --- the wire -------------------------------------------------------------------
 
     def signed(
-        self, xml: str, encrypt: bool | None = None
+        self, xml: str, encrypt: bool | None = None, openid: str = ""
     ) -> tuple[dict[str, str], str]:
-        """The query and body WeChat would post for ``xml``."""
+        """The query and body WeChat would post for ``xml`` from ``openid``."""
         timestamp = str(int(time.time()))
         once = nonce()
         query = {
             "timestamp": timestamp,
             "nonce": once,
             "signature": sign(self.token, timestamp, once),
-            "openid": "",
+            "openid": openid,
         }
         use_aes = self.crypto is not None if encrypt is None else encrypt
         if not use_aes or self.crypto is None:
@@ -208,7 +208,8 @@ class WeChatSimulator:
 
     async def post(self, fields: dict[str, Any], encrypt: bool | None = None) -> Reply:
         """Posts ``fields`` once, signed (and encrypted) like WeChat."""
-        query, body = self.signed(to_xml(fields), encrypt)
+        openid = str(fields.get("FromUserName", ""))
+        query, body = self.signed(to_xml(fields), encrypt, openid)
         return await self.post_raw(query, body)
 
     async def send(self, fields: dict[str, Any], encrypt: bool | None = None) -> Reply:
