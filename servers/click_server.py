@@ -1,9 +1,18 @@
 """The click server: tracked links and the shop's order callback (aiohttp).
 
 ``GET /t/{tracking_id}`` logs a click on the impression and redirects to the
-product page; ``POST /orders`` with ``{"tracking_id": ...}`` and the bearer
-token logs a purchase. Run next to the action server and point
-``AURORA_TRACKING_BASE_URL`` at it:
+product page. ``POST /orders`` with ``{"tracking_id": ..., "timestamp": ...}``
+logs a purchase; the shop proves who it is with ``AURORA_TRACKING_TOKEN`` in one
+of two ways:
+
+- ``Authorization: Bearer <token>``;
+- ``X-Aurora-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw body keyed
+  with the token (see :func:`sign_body`): the token never travels, and the body
+  must carry ``timestamp`` (Unix seconds) within :data:`MAX_ORDER_AGE_S` of now,
+  so a captured request cannot be replayed later.
+
+Run next to the action server, on loopback behind the reverse proxy that serves
+``AURORA_TRACKING_BASE_URL``:
 
     python -m servers.click_server --port 5056
 
@@ -14,22 +23,47 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import hmac
+import json
 import logging
+import time
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
 from marketing.connection import LazyStore, StoreFactory
 from marketing.settings import load_settings
 from marketing.store import CLICK, PURCHASE, Interaction
+from privacy import masking
 
 logger = logging.getLogger(__name__)
 
-# Tracking ids are 16 hex characters; anything else is rejected before the DB.
+# Tracking ids are 32 hex characters (marketing.tracking); anything longer or not
+# alphanumeric is rejected before the DB.
 MAX_TRACKING_ID = 32
 MAX_BODY_BYTES = 4096
+# A signed order older or newer than this is refused as a replay.
+MAX_ORDER_AGE_S = 300.0
+SIGNATURE_HEADER = "X-Aurora-Signature"
+SIGNATURE_PREFIX = "sha256="
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5056
 STORE_KEY: web.AppKey[StoreFactory] = web.AppKey("store")
 TOKEN_KEY: web.AppKey[str | None] = web.AppKey("token")
+CLOCK_KEY: web.AppKey[Callable[[], float]] = web.AppKey("clock")
+
+
+def sign_body(token: str, body: bytes) -> str:
+    """The ``X-Aurora-Signature`` value for ``body``: ``sha256=<hex HMAC-SHA256>``.
+
+    Args:
+        token: The shared secret (``AURORA_TRACKING_TOKEN``).
+        body: The raw request body, exactly as sent.
+    """
+    digest = hmac.new(token.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return SIGNATURE_PREFIX + digest
 
 
 def _valid(tracking_id: str) -> bool:
@@ -58,19 +92,48 @@ async def follow_link(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound(impression.target_url)
 
 
+def _authentication(request: web.Request, body: bytes) -> str | None:
+    """``"bearer"`` or ``"signature"`` when the request proves it; else None."""
+    token = request.app[TOKEN_KEY]
+    if not token:
+        return None
+    bearer = request.headers.get("Authorization", "")
+    if bearer and hmac.compare_digest(bearer.encode(), f"Bearer {token}".encode()):
+        return "bearer"
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if signature and hmac.compare_digest(
+        signature.strip().lower().encode(), sign_body(token, body).encode()
+    ):
+        return "signature"
+    return None
+
+
+def _fresh(payload: dict[str, Any], now: float, required: bool) -> bool:
+    """Whether the body's ``timestamp`` is within :data:`MAX_ORDER_AGE_S` of now."""
+    if "timestamp" not in payload:
+        return not required
+    try:
+        stamp = float(payload["timestamp"])
+    except (TypeError, ValueError):
+        return False
+    return abs(now - stamp) <= MAX_ORDER_AGE_S
+
+
 async def order_callback(request: web.Request) -> web.Response:
     """Logs a purchase reported by the shop for a tracked impression."""
-    token = request.app[TOKEN_KEY]
-    sent = request.headers.get("Authorization", "")
-    if not token or not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-        raise web.HTTPForbidden()
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
+    raw = await request.read()
+    method = _authentication(request, raw)
+    if method is None:
+        raise web.HTTPForbidden()
     try:
-        body = await request.json()
-        tracking_id = str(body["tracking_id"])
+        payload = json.loads(raw)
+        tracking_id = str(payload["tracking_id"])
     except (ValueError, KeyError, TypeError):
         raise web.HTTPBadRequest(text='expected {"tracking_id": ...}') from None
+    if not _fresh(payload, request.app[CLOCK_KEY](), method == "signature"):
+        raise web.HTTPForbidden(text="timestamp missing or too old")
     if not _valid(tracking_id):
         raise web.HTTPBadRequest(text="invalid tracking_id")
     if await _record(request, tracking_id, PURCHASE) is None:
@@ -78,17 +141,23 @@ async def order_callback(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def make_app(store: StoreFactory, token: str | None = None) -> web.Application:
+def make_app(
+    store: StoreFactory,
+    token: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> web.Application:
     """The click server's application.
 
     Args:
         store: Makes the marketing store.
-        token: The bearer token ``/orders`` requires; without one it refuses every
-            order.
+        token: The secret ``/orders`` requires (as a bearer token or as the key of
+            the body's signature); without one it refuses every order.
+        clock: Unix time now, for the age of signed orders.
     """
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STORE_KEY] = store
     app[TOKEN_KEY] = token
+    app[CLOCK_KEY] = clock
     app.router.add_get("/t/{tracking_id}", follow_link)
     app.router.add_post("/orders", order_callback)
     return app
@@ -97,9 +166,12 @@ def make_app(store: StoreFactory, token: str | None = None) -> web.Application:
 def main(argv: list[str] | None = None) -> None:
     """Serves the click server."""
     parser = argparse.ArgumentParser(description="Tracked links and order callback")
-    parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=5056)
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="interface (default: loopback only)"
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
+    masking.install()
     logging.basicConfig(level=logging.INFO)
     settings = load_settings()
     app = make_app(LazyStore(settings.database_url), token=settings.tracking_token)

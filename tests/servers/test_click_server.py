@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from marketing.store import CLICK, IMPRESSION, PURCHASE, Interaction, MarketingStore
-from servers.click_server import make_app
+from marketing.tracking import new_tracking_id
+from privacy import masking
+from servers import click_server
+from servers.click_server import (
+    DEFAULT_HOST,
+    MAX_ORDER_AGE_S,
+    MAX_TRACKING_ID,
+    SIGNATURE_HEADER,
+    make_app,
+    sign_body,
+)
 from tests.marketing.fixtures import broken_store
 
 TOKEN = "shop-secret"
+NOW = 1_800_000_000.0
 
 
 @pytest.fixture
@@ -25,8 +38,14 @@ async def client(marketing_db: MarketingStore) -> AsyncIterator[TestClient]:
             )
         ]
     )  # fmt: skip
-    async with TestClient(TestServer(make_app(lambda: marketing_db, TOKEN))) as c:
+    app = make_app(lambda: marketing_db, TOKEN, clock=lambda: NOW)
+    async with TestClient(TestServer(app)) as c:
         yield c
+
+
+def signed(body: dict[str, object], token: str = TOKEN) -> tuple[bytes, dict[str, str]]:
+    raw = json.dumps(body).encode("utf-8")
+    return raw, {SIGNATURE_HEADER: sign_body(token, raw)}
 
 
 async def test_tracked_link_logs_a_click_and_redirects(
@@ -64,3 +83,82 @@ async def test_order_callback_needs_the_token(
 async def test_database_down_is_a_503_not_a_crash() -> None:
     async with TestClient(TestServer(make_app(broken_store, TOKEN))) as c:
         assert (await c.get("/t/abc123", allow_redirects=False)).status == 503
+
+
+async def test_a_signed_fresh_body_logs_the_purchase(
+    client: TestClient, marketing_db: MarketingStore
+) -> None:
+    raw, headers = signed({"tracking_id": "abc123", "timestamp": NOW - 10})
+    assert (await client.post("/orders", data=raw, headers=headers)).status == 200
+    assert marketing_db.history("u1")[-1].event == PURCHASE
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        "wrong key",
+        "body changed after signing",
+        "no timestamp",
+        "stale",
+        "from the future",
+        "bad timestamp",
+        "bare hex",
+    ],
+)
+async def test_forged_unsigned_or_replayed_orders_are_refused(
+    client: TestClient, marketing_db: MarketingStore, forge: str
+) -> None:
+    body: dict[str, object] = {"tracking_id": "abc123", "timestamp": NOW}
+    raw, headers = signed(body)
+    if forge == "wrong key":
+        raw, headers = signed(body, token="guess")
+    elif forge == "body changed after signing":
+        raw = raw.replace(b"abc123", b"abc124")
+    elif forge == "no timestamp":
+        raw, headers = signed({"tracking_id": "abc123"})
+    elif forge == "stale":
+        raw, headers = signed({**body, "timestamp": NOW - MAX_ORDER_AGE_S - 1})
+    elif forge == "from the future":
+        raw, headers = signed({**body, "timestamp": NOW + MAX_ORDER_AGE_S + 1})
+    elif forge == "bad timestamp":
+        raw, headers = signed({**body, "timestamp": "yesterday"})
+    elif forge == "bare hex":
+        headers = {SIGNATURE_HEADER: headers[SIGNATURE_HEADER].removeprefix("sha256=")}
+    assert (await client.post("/orders", data=raw, headers=headers)).status == 403
+    assert [i.event for i in marketing_db.history("u1")] == [IMPRESSION]
+
+
+async def test_a_bearer_order_with_a_stale_timestamp_is_refused(
+    client: TestClient,
+) -> None:
+    right = {"Authorization": f"Bearer {TOKEN}"}
+    stale = {"tracking_id": "abc123", "timestamp": NOW - MAX_ORDER_AGE_S - 1}
+    assert (await client.post("/orders", json=stale, headers=right)).status == 403
+
+
+async def test_without_a_configured_token_every_order_is_refused(
+    marketing_db: MarketingStore,
+) -> None:
+    async with TestClient(TestServer(make_app(lambda: marketing_db))) as c:
+        raw = b'{"tracking_id": "abc123"}'
+        headers = {SIGNATURE_HEADER: sign_body("", raw), "Authorization": "Bearer "}
+        assert (await c.post("/orders", data=raw, headers=headers)).status == 403
+
+
+def test_tracking_ids_are_128_random_bits_that_fit_the_column() -> None:
+    ids = {new_tracking_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for tracking_id in ids:
+        assert len(tracking_id) == 32 == MAX_TRACKING_ID
+        int(tracking_id, 16)
+
+
+def test_main_serves_on_loopback_with_log_masking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served: dict[str, object] = {}
+    monkeypatch.setattr(web, "run_app", lambda app, **kwargs: served.update(kwargs))
+    click_server.main([])
+    assert served == {"host": DEFAULT_HOST, "port": 5056}
+    assert DEFAULT_HOST == "127.0.0.1"
+    assert masking.installed()
