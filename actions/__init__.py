@@ -1,4 +1,4 @@
-"""Custom actions of the Aurora WeChat assistant, served by ``python -m actions.server``.
+"""Custom actions of the Aurora WeChat assistant (``python -m actions.server``).
 
 rasa-sdk imports every module of this package and registers each concrete
 ``Action`` subclass it finds, so shared bases here are abstract. Importing this

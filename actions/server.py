@@ -1,0 +1,151 @@
+"""The action server: rasa-sdk's app behind a token, on loopback by default.
+
+``python -m actions.server`` serves the actions of this package as ``rasa run
+actions`` does, with two differences:
+
+- every request except ``GET /health`` must carry the token
+  ``AURORA_ACTION_TOKEN``: Rasa sends it as ``?token=`` (``token:`` of the action
+  endpoint in ``endpoints.yml``), other clients may send ``Authorization: Bearer``.
+  No token: 401; a wrong one: 403 (compared in constant time);
+- it listens on 127.0.0.1 unless ``--host`` says otherwise.
+
+In the production profile (``AURORA_PROFILE=production``) it refuses to start
+without a token or with the sample token of ``dev.env``; elsewhere it starts
+without one (open, on loopback) and says so.
+
+rasa-sdk's executor imports every module of this package, this one included:
+importing it defines functions and constants and starts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Final
+
+from rasa_sdk import utils
+from rasa_sdk.endpoint import create_app
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+TOKEN_ENV: Final = "AURORA_ACTION_TOKEN"
+PROFILE_ENV: Final = "AURORA_PROFILE"
+PRODUCTION_PROFILE: Final = "production"
+# The token dev.env sets for `make run`; production refuses it.
+SAMPLE_ACTION_TOKEN: Final = "aurora-dev-action-token"
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 5055
+# rasa-sdk's liveness probe; answers without a token (it says nothing).
+OPEN_PATHS: Final = frozenset({"/health"})
+
+Middleware = Callable[[Request], Coroutine[None, None, HTTPResponse | None]]
+
+
+class ServerConfigError(Exception):
+    """The action server must not start as configured; the message says why."""
+
+
+def token_from(environ: Mapping[str, str]) -> str | None:
+    """The token requests must carry, checked against the profile.
+
+    Args:
+        environ: The environment (``AURORA_ACTION_TOKEN``, ``AURORA_PROFILE``).
+
+    Returns:
+        The token, or None (outside production only) for an open server.
+
+    Raises:
+        ServerConfigError: production without a token or with the sample one.
+    """
+    token = environ.get(TOKEN_ENV) or None
+    if environ.get(PROFILE_ENV, "").strip().lower() != PRODUCTION_PROFILE:
+        return token
+    if token is None:
+        raise ServerConfigError(
+            f"{PROFILE_ENV}={PRODUCTION_PROFILE} needs {TOKEN_ENV}: set it to a long "
+            "random secret, and the same value where Rasa reads endpoints.yml."
+        )
+    if hmac.compare_digest(token.encode(), SAMPLE_ACTION_TOKEN.encode()):
+        raise ServerConfigError(
+            f"{TOKEN_ENV} is the sample token of dev.env; set a secret of your own "
+            f"for {PROFILE_ENV}={PRODUCTION_PROFILE}."
+        )
+    return token
+
+
+def _sent_token(request: Request) -> str | None:
+    query = request.args.get("token")
+    if query:
+        return str(query)
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
+def token_guard(token: str) -> Middleware:
+    """A request middleware that lets through only requests carrying ``token``."""
+    expected = token.encode("utf-8")
+
+    async def guard(request: Request) -> HTTPResponse | None:
+        if request.path in OPEN_PATHS:
+            return None
+        sent = _sent_token(request)
+        if sent is None:
+            return response.json({"error": "token required"}, status=401)
+        if not hmac.compare_digest(sent.encode("utf-8"), expected):
+            return response.json({"error": "invalid token"}, status=403)
+        return None
+
+    return guard
+
+
+def make_app(token: str | None, package: str = "actions") -> Sanic:
+    """rasa-sdk's action server app for ``package``, behind ``token`` when given.
+
+    Args:
+        token: The token every request but ``/health`` must carry; None: open.
+        package: The package of the actions.
+    """
+    app: Sanic = create_app(package)
+    if token is not None:
+        app.register_middleware(token_guard(token), "request")
+    return app
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m actions.server``."""
+    parser = argparse.ArgumentParser(description="The action server, token-protected")
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="interface (default: loopback only)"
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--actions", default="actions", help="package of the actions")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serves the actions until interrupted; 2 when the configuration is unsafe."""
+    args = build_parser().parse_args(argv)
+    try:
+        token = token_from(os.environ)
+    except ServerConfigError as e:
+        print(f"Action server not started: {e}", file=sys.stderr)
+        return 2
+    utils.configure_colored_logging(logging.INFO)
+    utils.update_sanic_log_level()
+    if token is None:
+        logger.warning("%s is not set: the action server takes any request.", TOKEN_ENV)
+    app = make_app(token, args.actions)
+    logger.info("Action server on http://%s:%d", args.host, args.port)
+    app.run(args.host, args.port, workers=utils.number_of_sanic_workers())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The action server behind its token, served on loopback in this process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from sanic import Sanic
+
+from actions.server import (
+    DEFAULT_HOST,
+    PROFILE_ENV,
+    SAMPLE_ACTION_TOKEN,
+    TOKEN_ENV,
+    ServerConfigError,
+    build_parser,
+    main,
+    make_app,
+    token_from,
+)
+from tools.wechat_sim.local_server import serve_locally
+
+TOKEN = "test-action-token"
+# rasa-sdk names every app "rasa_sdk"; tests build several in one process.
+Sanic.test_mode = True
+
+
+@pytest.fixture
+async def base_url() -> AsyncIterator[str]:
+    local = await serve_locally(make_app(TOKEN))
+    yield local.url
+    await local.stop()
+
+
+async def status(url: str, method: str = "GET", **kwargs: Any) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, **kwargs) as answer,
+    ):
+        await answer.read()
+        return answer.status
+
+
+async def test_health_is_open(base_url: str) -> None:
+    assert await status(base_url + "/health") == 200
+
+
+async def test_requests_without_the_token_are_refused(base_url: str) -> None:
+    assert await status(base_url + "/actions") == 401
+    assert await status(base_url + "/actions", params={"token": "guess"}) == 403
+    wrong = {"Authorization": "Bearer guess"}
+    assert await status(base_url + "/actions", headers=wrong) == 403
+    assert await status(base_url + "/webhook", "POST", data="{}") == 401
+
+
+async def test_the_token_as_rasa_sends_it_or_as_a_bearer(base_url: str) -> None:
+    assert await status(base_url + "/actions", params={"token": TOKEN}) == 200
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    assert await status(base_url + "/actions", headers=bearer) == 200
+
+
+async def test_an_action_runs_with_the_token(base_url: str) -> None:
+    call = {
+        "next_action": "action_set_sentiment",
+        "sender_id": "o_user1",
+        "tracker": {"sender_id": "o_user1", "slots": {}, "latest_message": {}},
+        "domain": {},
+        "version": "3.6.2",
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            base_url + "/webhook", params={"token": TOKEN}, data=json.dumps(call)
+        ) as answer,
+    ):
+        assert answer.status == 200
+        assert "events" in await answer.json()
+
+
+def test_production_needs_a_token_of_its_own() -> None:
+    production = {PROFILE_ENV: "production"}
+    with pytest.raises(ServerConfigError, match=TOKEN_ENV):
+        token_from(production)
+    with pytest.raises(ServerConfigError, match="sample"):
+        token_from({**production, TOKEN_ENV: SAMPLE_ACTION_TOKEN})
+    assert token_from({**production, TOKEN_ENV: "s3cret"}) == "s3cret"
+
+
+def test_development_may_run_open_or_with_the_sample() -> None:
+    assert token_from({}) is None
+    assert token_from({TOKEN_ENV: SAMPLE_ACTION_TOKEN}) == SAMPLE_ACTION_TOKEN
+
+
+def test_main_refuses_an_unsafe_production_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(PROFILE_ENV, "production")
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert main([]) == 2
+    assert TOKEN_ENV in capsys.readouterr().err
+
+
+def test_it_listens_on_loopback_by_default() -> None:
+    args = build_parser().parse_args([])
+    assert (args.host, args.port, args.actions) == (DEFAULT_HOST, 5055, "actions")
+    assert DEFAULT_HOST == "127.0.0.1"
