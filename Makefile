@@ -16,18 +16,39 @@ RUNTIME := .runtime
 
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
+# Where `make run` listens. Loopback: put a reverse proxy (TLS) in front of the
+# WeChat webhook, or set RASA_INTERFACE=0.0.0.0 to serve it directly.
+RASA_INTERFACE ?= 127.0.0.1
+ACTION_SERVER := $(BIN)/python -m actions.server --port $(ACTIONS_PORT)
 NLU_TEST_FILE := tests/test_nlu.yml
 TEST_STORIES := tests/test_stories.yml
 RESULTS := results
 # Intent accuracy below this on the held-out NLU file fails `make test`.
 MIN_INTENT_ACCURACY ?= 0.80
 
+# Secrets and settings come from the environment (credentials.yml, endpoints.yml).
+# For development, dev.env provides a sample for every variable not set already;
+# with PROFILE=production nothing is defaulted (Rasa names the first unset one)
+# and AURORA_PROFILE defaults to production, which refuses the samples.
+PROFILE ?= development
+DEV_ENV := dev.env
+define default_from_dev_env
+$(firstword $(subst =, ,$(1))) ?= $(patsubst $(firstword $(subst =, ,$(1)))=%,%,$(1))
+export $(firstword $(subst =, ,$(1)))
+endef
+ifeq ($(PROFILE),production)
+export AURORA_PROFILE ?= production
+else
+$(foreach assignment,$(shell grep -E '^[A-Z][A-Z0-9_]*=' $(DEV_ENV)),\
+  $(eval $(call default_from_dev_env,$(assignment))))
+endif
+
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help setup assets train run shell actions test lint typecheck unit validate \
+.PHONY: help setup assets train run run-dev shell actions test lint typecheck unit validate \
         rasa-test sentiment-report bench-nlu e2e clean nlu-data wechat-sim bench-webhook bench-rec report
 
 help: ## List the targets
@@ -63,29 +84,46 @@ nlu-data: setup ## Regenerate data/nlu/catalog_*.yml (synonyms, lookups) from da
 train: assets ## Train the model (Rasa skips it when nothing changed)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out models
 
-run: train ## Set up, train if needed, start the action server and the bot
+run: train ## Set up, train if needed, start the action server and the bot (WeChat only)
 	@mkdir -p $(RUNTIME)
 	@echo ""
-	@echo "Starting the action server on :$(ACTIONS_PORT) and Rasa on :$(RASA_PORT) (Ctrl-C stops both)."
-	@echo "Talk to the bot once Rasa says 'Rasa server is up and running':"
-	@echo "  curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -H 'Content-Type: application/json' \\"
-	@echo "       -d '{\"sender\": \"u1\", \"message\": \"你好\"}'"
-	@echo "or chat in the terminal with 'make shell', or as a WeChat user with 'make wechat-sim'"
-	@echo "(WeChat channel: localhost:$(RASA_PORT)/webhooks/wechat/webhook, sample credentials.yml)."
+	@echo "Starting the action server on 127.0.0.1:$(ACTIONS_PORT) and Rasa on $(RASA_INTERFACE):$(RASA_PORT)"
+	@echo "($(PROFILE) profile; Ctrl-C stops both). Rasa serves the WeChat channel only:"
+	@echo "  WeChat's server URL   http://$(RASA_INTERFACE):$(RASA_PORT)/webhooks/wechat/webhook"
+	@echo "  health checks         GET /webhooks/wechat/ and GET /"
+	@echo "Once Rasa says 'Rasa server is up and running', chat as a WeChat user with"
+	@echo "'make wechat-sim', or in the terminal with 'make shell'. The REST channel and"
+	@echo "Rasa's HTTP API are in 'make run-dev'."
 	@echo ""
 	@trap 'kill 0' EXIT INT TERM; \
-	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) & \
-	$(RASA) run --enable-api --port $(RASA_PORT) --credentials credentials.yml \
+	$(ACTION_SERVER) & \
+	$(RASA) run -i $(RASA_INTERFACE) --port $(RASA_PORT) --credentials credentials.yml \
 	  --endpoints endpoints.yml --model models
+
+run-dev: train ## `make run` plus the REST channel and Rasa's HTTP API (token), on 127.0.0.1
+	@if [ "$(PROFILE)" = production ]; then echo "run-dev is for development; use 'make run'." >&2; exit 1; fi
+	@if [ -z "$${RASA_API_TOKEN:-}" ]; then echo "Set RASA_API_TOKEN (dev.env has a sample)." >&2; exit 1; fi
+	@mkdir -p $(RUNTIME)
+	@echo ""
+	@echo "Starting the action server on 127.0.0.1:$(ACTIONS_PORT) and Rasa on 127.0.0.1:$(RASA_PORT)"
+	@echo "with the WeChat and REST channels and the HTTP API (Ctrl-C stops both):"
+	@echo "  curl -s 127.0.0.1:$(RASA_PORT)/webhooks/rest/webhook -H 'Content-Type: application/json' \\"
+	@echo "       -d '{\"sender\": \"u1\", \"message\": \"你好\"}'"
+	@echo "  curl -s '127.0.0.1:$(RASA_PORT)/status?token=$$RASA_API_TOKEN'"
+	@echo ""
+	@trap 'kill 0' EXIT INT TERM; \
+	$(ACTION_SERVER) & \
+	$(RASA) run -i 127.0.0.1 --port $(RASA_PORT) --enable-api --auth-token "$$RASA_API_TOKEN" \
+	  --credentials credentials.dev.yml --endpoints endpoints.yml --model models
 
 shell: train ## Chat with the bot in the terminal
 	@mkdir -p $(RUNTIME)
 	@trap 'kill 0' EXIT INT TERM; \
-	$(RASA) run actions --actions actions --port $(ACTIONS_PORT) >$(RUNTIME)/actions.log 2>&1 & \
-	$(RASA) shell --endpoints endpoints.yml --model models
+	$(ACTION_SERVER) >$(RUNTIME)/actions.log 2>&1 & \
+	$(RASA) shell -i 127.0.0.1 --port $(RASA_PORT) --endpoints endpoints.yml --model models
 
-actions: setup ## Start only the action server
-	$(RASA) run actions --actions actions --port $(ACTIONS_PORT)
+actions: setup ## Start only the action server (127.0.0.1, token AURORA_ACTION_TOKEN)
+	$(ACTION_SERVER)
 
 wechat-sim: setup ## Chat as a WeChat user with the bot of `make run` (offline simulator)
 	$(BIN)/python -m tools.wechat_sim.console \

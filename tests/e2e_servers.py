@@ -1,8 +1,11 @@
-"""Starts the trained bot the way ``make run`` does, for the ``e2e`` tests.
+"""Starts the trained bot the way ``make run-dev`` does, for the ``e2e`` tests.
 
-The action server and ``rasa run`` on free loopback ports, an in-memory tracker
-store and a marketing store in the test's folder (the tests leave no database
-behind in the repository), logs in ``.runtime/``.
+The action server (``python -m actions.server``, behind its token) and ``rasa run``
+with the HTTP API (behind ``RASA_API_TOKEN``) on free loopback ports, an
+in-memory tracker store and a marketing store in the test's folder (the tests
+leave no database behind in the repository), logs in ``.runtime/``. Settings come
+from the environment as with ``make``: the samples of ``dev.env`` for every
+variable not set already.
 """
 
 from __future__ import annotations
@@ -17,12 +20,45 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+
+from tools.wechat_sim.console import load_credentials
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 240.0
+DEV_ENV = ROOT / "dev.env"
+
+
+def dev_environment(path: Path = DEV_ENV) -> dict[str, str]:
+    """The sample settings of ``dev.env`` (``NAME=value`` lines, ``#`` comments)."""
+    samples = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and not name.startswith("#"):
+            samples[name] = value
+    return samples
+
+
+def bot_environment() -> dict[str, str]:
+    """The servers' environment: ``dev.env`` under what is set already, as ``make``."""
+    return {**dev_environment(), **os.environ}
+
+
+def api_url(base: str, path: str) -> str:
+    """A URL of Rasa's HTTP API with the ``RASA_API_TOKEN`` the bot was started with."""
+    return f"{base}{path}?{urlencode({'token': bot_environment()['RASA_API_TOKEN']})}"
+
+
+def dev_credentials(path: Path) -> dict[str, Any]:
+    """The WeChat section of a credentials file, read in :func:`bot_environment`."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in bot_environment().items():
+            patch.setenv(name, value)
+        return load_credentials(path)
 
 
 def marketing_url(folder: Path) -> str:
@@ -66,28 +102,34 @@ def running_bot(
 
     Args:
         folder: Where to write the endpoints file; holds the marketing store.
-        credentials: The credentials file Rasa reads (its channels).
+        credentials: The credentials file Rasa reads (its channels); ``${NAME}``
+            values come from :func:`bot_environment`.
         model: A model archive or a folder of them.
         name: Prefix of the log files in ``.runtime/``.
-        ready_path: A path of Rasa's that answers 200 once the bot serves.
+        ready_path: A path of Rasa's that answers 200 once the bot serves (with
+            the API token, see :func:`api_url`).
     """
     rasa_port, actions_port = free_port(), free_port()
     endpoints = folder / "endpoints.yml"
+    # The token as endpoints.yml has it: Rasa replaces ${AURORA_ACTION_TOKEN}.
     endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n',
+        "action_endpoint:\n"
+        f'  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        "  token: ${AURORA_ACTION_TOKEN}\n",
         encoding="utf-8",
     )
     logs = ROOT / ".runtime"
     logs.mkdir(exist_ok=True)
     env = {
-        **os.environ,
+        **bot_environment(),
         "RASA_TELEMETRY_ENABLED": "false",
         "AURORA_DATABASE_URL": marketing_url(folder),
     }
     commands = {
-        "actions": [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+        "actions": [str(BIN / "python"), "-m", "actions.server",
                     "--port", str(actions_port)],
-        "rasa": [str(BIN / "rasa"), "run", "--port", str(rasa_port), "--enable-api",
+        "rasa": [str(BIN / "rasa"), "run", "-i", "127.0.0.1", "--port", str(rasa_port),
+                 "--enable-api", "--auth-token", env["RASA_API_TOKEN"],
                  "--credentials", str(credentials), "--endpoints", str(endpoints),
                  "--model", str(model)],
     }  # fmt: skip
@@ -100,7 +142,7 @@ def running_bot(
     base = f"http://127.0.0.1:{rasa_port}"
     try:
         _wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes)
-        _wait_until_up(base + ready_path, processes)
+        _wait_until_up(api_url(base, ready_path), processes)
         yield base
     finally:
         for process in processes:

@@ -1,7 +1,8 @@
 """The trained bot over HTTP, started the way ``make run`` starts it.
 
 Marked ``e2e``: ``make test`` runs these after ``rasa train``. They start the action
-server and ``rasa run`` on free loopback ports and talk to the REST channel.
+server and ``rasa run`` on free loopback ports and talk to the REST channel (the
+development credentials, ``credentials.dev.yml``: ``make run`` serves no REST).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail("no trained model in models/: run `make train` first")
     with running_bot(
         tmp_path_factory.mktemp("e2e"),
-        ROOT / "credentials.yml",
+        ROOT / "credentials.dev.yml",
         ROOT / "models",
         name="e2e",
         ready_path="/status",

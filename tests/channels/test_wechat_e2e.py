@@ -21,7 +21,7 @@ import yaml
 from rasa.shared.core.domain import Domain
 
 from marketing.store import MarketingStore
-from tests.e2e_servers import marketing_url, running_bot
+from tests.e2e_servers import api_url, dev_credentials, marketing_url, running_bot
 from tools.wechat_sim.fake_api import FakeWeChatApi
 from tools.wechat_sim.simulator import WeChatSimulator
 
@@ -53,8 +53,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Starts actions, the API stand-in and Rasa; yields URLs and credentials."""
     if not (MODEL.is_file() or list(MODEL.glob("*.tar.gz"))):
         pytest.fail(f"no trained model in {MODEL}: run `make train` first")
-    sample = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
-    wechat = dict(sample["channels.wechat.WeChatInput"])
+    wechat = dev_credentials(ROOT / "credentials.yml")
     api = ApiThread(wechat["app_id"], wechat["app_secret"])
     wechat["api_base_url"] = api.api.base_url
     folder = tmp_path_factory.mktemp("wechat_e2e")
@@ -92,7 +91,7 @@ def simulator(bot: dict[str, Any]) -> WeChatSimulator:
 
 
 def tracker(bot: dict[str, Any], sender: str) -> dict[str, Any]:
-    url = f"{bot['url']}/conversations/{sender}/tracker"
+    url = api_url(bot["url"], f"/conversations/{sender}/tracker")
     with urllib.request.urlopen(url, timeout=30) as response:
         result: dict[str, Any] = json.loads(response.read())
     return result

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from tests.e2e_servers import dev_credentials
 from wechat.config import (
     DEFAULT_MENU,
     DEFAULT_REPLY_DEADLINE_S,
@@ -66,9 +66,9 @@ def test_errors_say_what_to_fix(change: dict[str, Any], message: str) -> None:
 
 
 def test_the_sample_credentials_file_loads() -> None:
-    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    # ${NAME} values replaced from dev.env, as `make run` does.
     settings = WeChatSettings.from_credentials(
-        credentials["channels.wechat.WeChatInput"]
+        dev_credentials(ROOT / "credentials.yml")
     )
     assert settings.token == "aurora-dev-token"
     assert settings.encoding_aes_key is not None

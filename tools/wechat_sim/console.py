@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
+from rasa.shared.exceptions import RasaException
+from rasa.shared.utils.io import read_config_file
 
 from tools.wechat_sim.fake_api import Delivery, FakeWeChatApi
 from tools.wechat_sim.simulator import Reply, WeChatSimulator
@@ -49,7 +50,9 @@ class Console:
         openid: the user you play.
     """
 
-    def __init__(self, simulator: WeChatSimulator, openid: str = DEFAULT_OPENID) -> None:
+    def __init__(
+        self, simulator: WeChatSimulator, openid: str = DEFAULT_OPENID
+    ) -> None:
         self.simulator = simulator
         self.openid = openid
         self._last: dict[str, Any] | None = None
@@ -136,8 +139,16 @@ def print_delivery(delivery: Delivery) -> None:
 
 
 def load_credentials(path: Path) -> dict[str, Any]:
-    """The WeChat section of a credentials file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """The WeChat section of a credentials file, ``${NAME}`` replaced as Rasa does.
+
+    Raises:
+        SystemExit: the file names an unset variable (``make wechat-sim`` sets the
+            samples of ``dev.env``) or has no WeChat channel.
+    """
+    try:
+        data = read_config_file(path)
+    except RasaException as e:
+        raise SystemExit(f"{path}: {e}") from None
     for key in CHANNEL_KEYS:
         if isinstance(data.get(key), dict):
             return dict(data[key])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e_servers import dev_environment
 from tests.wechat.fakes import APP_ID, TOKEN
 from tools.wechat_sim.console import HELP, Console, describe, load_credentials
 from tools.wechat_sim.simulator import Reply, WeChatSimulator
@@ -65,6 +66,20 @@ def test_describe() -> None:
     assert text[0] == "小极: 你好"
 
 
-def test_sample_credentials_load() -> None:
+def test_credentials_take_their_values_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in dev_environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WECHAT_TOKEN", "from-the-environment")
     credentials = load_credentials(ROOT / "credentials.yml")
-    assert credentials["token"] == "aurora-dev-token"
+    assert credentials["token"] == "from-the-environment"
+    assert credentials["app_id"] == dev_environment()["WECHAT_APP_ID"]
+
+
+def test_an_unset_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in dev_environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("WECHAT_APP_SECRET")
+    with pytest.raises(SystemExit, match="WECHAT_APP_SECRET"):
+        load_credentials(ROOT / "credentials.yml")

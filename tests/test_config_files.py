@@ -1,0 +1,107 @@
+"""What ``make run`` exposes and where its secrets come from.
+
+``credentials.yml`` and ``endpoints.yml`` hold no secret, only ``${NAME}``;
+``dev.env`` is the one place with sample values, and they are the ones the
+channel and the action server refuse in production. ``make run`` serves the
+WeChat channel alone on loopback; ``make run-dev`` adds REST and the HTTP API
+behind a token.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from actions.server import SAMPLE_ACTION_TOKEN
+from tests.e2e_servers import dev_environment
+
+ROOT = Path(__file__).resolve().parents[1]
+WECHAT = "channels.wechat.WeChatInput"
+SECRET_SUFFIXES = ("_TOKEN", "_SECRET", "_KEY", "_APP_ID")
+VARIABLE = re.compile(r"^\$\{([A-Z][A-Z0-9_]*)\}$")
+
+
+def raw(name: str) -> dict[str, Any]:
+    """A YAML file as written (PyYAML does not replace ``${NAME}``)."""
+    document: dict[str, Any] = yaml.safe_load((ROOT / name).read_text("utf-8"))
+    return document
+
+
+def test_dev_env_has_the_samples_the_production_profile_refuses() -> None:
+    samples = dev_environment()
+    # SAMPLE_CREDENTIALS: {key: (sample value, variable)}, from the channel's
+    # settings (helper A1's wechat/config.py).
+    config = importlib.import_module("wechat.config")
+    refused = getattr(config, "SAMPLE_CREDENTIALS", None)
+    assert refused, "wechat/config.py has no SAMPLE_CREDENTIALS"
+    for key, (sample, variable) in refused.items():
+        assert samples[variable] == sample, key
+    assert samples["AURORA_ACTION_TOKEN"] == SAMPLE_ACTION_TOKEN
+    assert samples["AURORA_PROFILE"] == "development"
+
+
+def test_credentials_and_endpoints_take_every_secret_from_the_environment() -> None:
+    samples = dev_environment()
+    wechat = raw("credentials.yml")[WECHAT]
+    for key, value in wechat.items():
+        match = VARIABLE.match(str(value))
+        assert match, f"credentials.yml {key}: {value!r} is not ${{NAME}}"
+        assert match.group(1) in samples, f"dev.env lacks {match.group(1)}"
+    assert raw("endpoints.yml")["action_endpoint"]["token"] == "${AURORA_ACTION_TOKEN}"
+    secrets = {v for k, v in samples.items() if k.endswith(SECRET_SUFFIXES)}
+    assert len(secrets) == 6
+    for name in ("credentials.yml", "credentials.dev.yml", "endpoints.yml"):
+        text = (ROOT / name).read_text("utf-8")
+        assert not [v for v in secrets if v in text], name
+
+
+def test_make_run_serves_wechat_only_and_run_dev_adds_rest() -> None:
+    production, development = raw("credentials.yml"), raw("credentials.dev.yml")
+    assert set(production) == {WECHAT}
+    assert set(development) == {WECHAT, "rest"}
+    assert development[WECHAT] == production[WECHAT]
+
+
+def dry_run(target: str, *variables: str) -> str:
+    """The commands ``make -n target`` would run (nothing is run)."""
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", target, *variables],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def command(text: str, program: str) -> str:
+    """The one command line (continuations joined) that runs ``program``."""
+    joined = text.replace("\\\n", " ")
+    [line] = [line for line in joined.splitlines() if program in line]
+    return line
+
+
+@pytest.mark.parametrize("target", ["run", "run-dev", "shell", "actions"])
+def test_every_server_listens_on_loopback(target: str) -> None:
+    commands = dry_run(target)
+    assert "-m actions.server" in commands
+    assert "rasa run actions" not in commands
+    if target != "actions":
+        assert "-i 127.0.0.1" in commands
+
+
+def test_make_run_has_no_http_api_and_run_dev_a_token() -> None:
+    run = command(dry_run("run"), "rasa run -i")
+    assert "--enable-api" not in run
+    assert "--credentials credentials.yml" in run
+    dev = command(dry_run("run-dev"), "rasa run -i")
+    assert '--enable-api --auth-token "$RASA_API_TOKEN"' in dev
+    assert "--credentials credentials.dev.yml" in dev
+    exposed = command(dry_run("run", "RASA_INTERFACE=0.0.0.0"), "rasa run -i")
+    assert "-i 0.0.0.0" in exposed
