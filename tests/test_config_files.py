@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 import yaml
+from rasa.core.run import configure_app, create_http_input_channels
+from rasa.shared.exceptions import RasaException
+from sanic import Sanic
 
 from actions.server import SAMPLE_ACTION_TOKEN
 from tests.e2e_servers import dev_environment
@@ -68,6 +71,41 @@ def test_make_run_serves_wechat_only_and_run_dev_adds_rest() -> None:
     assert development[WECHAT] == production[WECHAT]
 
 
+def served_paths(credentials: str, enable_api: bool) -> set[str]:
+    """The routes of the app ``rasa run`` builds from ``credentials``."""
+    Sanic.test_mode = True  # several Rasa apps of the same name in one process
+    channels = create_http_input_channels(None, str(ROOT / credentials))
+    app = configure_app(channels, enable_api=enable_api, auth_token="t")
+    return {"/" + route.path for route in app.router.routes_all.values()}
+
+
+def test_the_routes_of_make_run_are_the_webhook_and_health_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in dev_environment().items():
+        monkeypatch.setenv(name, value)
+    assert served_paths("credentials.yml", enable_api=False) == {
+        "/",
+        "/webhooks/wechat",
+        "/webhooks/wechat/webhook",
+    }
+    development = served_paths("credentials.dev.yml", enable_api=True)
+    assert {
+        "/webhooks/rest/webhook",
+        "/webhooks/wechat/webhook",
+        "/conversations/<conversation_id:path>/tracker",
+    } <= development
+
+
+def test_without_dev_env_rasa_names_the_unset_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in dev_environment():
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RasaException, match="WECHAT_"):
+        create_http_input_channels(None, str(ROOT / "credentials.yml"))
+
+
 def dry_run(target: str, *variables: str) -> str:
     """The commands ``make -n target`` would run (nothing is run)."""
     result = subprocess.run(
@@ -105,3 +143,13 @@ def test_make_run_has_no_http_api_and_run_dev_a_token() -> None:
     assert "--credentials credentials.dev.yml" in dev
     exposed = command(dry_run("run", "RASA_INTERFACE=0.0.0.0"), "rasa run -i")
     assert "-i 0.0.0.0" in exposed
+
+
+def test_the_production_profile_refuses_the_samples_naming_the_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in dev_environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AURORA_PROFILE", "production")
+    with pytest.raises(RasaException, match="WECHAT_APP_SECRET"):
+        create_http_input_channels(None, str(ROOT / "credentials.yml"))
