@@ -7,7 +7,7 @@ import redis
 import sqlalchemy
 from sqlalchemy.exc import OperationalError
 
-from tests.faults import TcpProxy
+from tools.fault_proxy import TcpProxy
 
 
 def test_redis_through_the_proxy_goes_down_hangs_and_comes_back(
