@@ -96,16 +96,16 @@ class TurnRunner:
         loop = asyncio.get_running_loop()
         key = message_key(dict(fields))
         deadline_at = started_at + self._settings.reply_deadline_s
-        if await self._dedup.claim(key):
+        if await self._dedup.claim(openid, key):
             self._spawn(
                 self._drive(key, openid, account, inbound, on_new_message, deadline_at)
             )
         else:
             logger.info("WeChat retried %s; waiting for the first try's turn.", key)
-        decision = await self._dedup.wait(key, deadline_at - loop.time())
+        decision = await self._dedup.wait(openid, key, deadline_at - loop.time())
         if decision is None:
             # The turn runs on another replica and has not decided yet.
-            decision = await self._dedup.decide(key, API)
+            decision = await self._dedup.decide(openid, key, API)
         return passive_xml(decision) or SUCCESS
 
     async def drain(self) -> None:
@@ -161,7 +161,7 @@ class TurnRunner:
                     "Turn %s is slower than the deadline; answering later.", key
                 )
                 candidate = API
-            decision = await self._dedup.decide(key, candidate)
+            decision = await self._dedup.decide(openid, key, candidate)
             decided = True
             if not in_time:
                 await turn
@@ -178,7 +178,7 @@ class TurnRunner:
         except Exception:  # a turn's boundary: the retry gets an empty answer
             logger.exception("WeChat turn %s failed.", key)
             if not decided:
-                await self._dedup.decide(key, EMPTY)
+                await self._dedup.decide(openid, key, EMPTY)
 
     @staticmethod
     async def _run(on_new_message: OnNewMessage, message: UserMessage) -> None:
