@@ -315,7 +315,7 @@ class Delivery:
     def _delay(self, attempts: int) -> float:
         """The background task's pause after ``attempts`` failed resends."""
         pause = min(self._queue_max_delay_s, self._queue_base_delay_s * 2**attempts)
-        return pause * (0.5 + self._jitter())
+        return float(pause * (0.5 + self._jitter()))
 
     async def _remove(
         self, queue: DurableQueue, openid: str, entries: list[Entry]
