@@ -8,6 +8,7 @@ all live behind ``KeyValueStore``; the only primitive that must be atomic is
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -21,6 +22,8 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# Characters SCAN MATCH reads as a pattern, escaped in a literal prefix.
+_GLOB = re.compile(r"[*?\[\]\\]")
 # MemoryStore sweeps expired entries once every this many writes.
 _SWEEP_EVERY = 1024
 
@@ -39,6 +42,9 @@ class KeyValueStore(Protocol):
 
     async def delete_if_equal(self, key: str, value: str) -> bool:
         """Deletes ``key`` only while it still holds ``value``."""
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Deletes every key that starts with ``prefix``; returns how many."""
 
     async def close(self) -> None:
         """Releases connections."""
@@ -93,6 +99,14 @@ class MemoryStore:
             return True
         return False
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """See ``KeyValueStore``."""
+        doomed = [key for key in self._data if key.startswith(prefix)]
+        live = sum(self._live(key) is not None for key in doomed)
+        for key in doomed:
+            self._data.pop(key, None)
+        return live
+
     async def close(self) -> None:
         """Nothing to release."""
 
@@ -138,6 +152,20 @@ class RedisStore:
         """See ``KeyValueStore``: one Lua script, atomic on the server."""
         deleted = await self._redis.eval(_DELETE_IF_EQUAL, 1, self._prefix + key, value)
         return bool(deleted)
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """See ``KeyValueStore``: ``SCAN MATCH`` (glob characters escaped), ``DEL``."""
+        pattern = _GLOB.sub(r"\\\g<0>", self._prefix + prefix) + "*"
+        deleted = 0
+        batch: list[str] = []
+        async for key in self._redis.scan_iter(match=pattern, count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += int(await self._redis.delete(*batch))
+                batch = []
+        if batch:
+            deleted += int(await self._redis.delete(*batch))
+        return deleted
 
     async def close(self) -> None:
         """Closes the connection pool."""
