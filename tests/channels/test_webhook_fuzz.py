@@ -253,13 +253,6 @@ async def test_any_text_is_answered_to_its_sender(
     assert reply["Content"] == ECHO + content.strip()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG wechat/signature.py check_timestamp (see tests/wechat/test_fuzz.py "
-    "test_check_timestamp_of_a_huge_number_is_stale): a signed timestamp of 309+ "
-    "digits raises OverflowError, which reaches the webhook's catch-all (logged "
-    "with a traceback, answered 200 success) instead of a 403 StaleTimestamp",
-)
 async def test_a_huge_signed_timestamp_is_a_typed_refusal(
     channel: Channel, boundary: Boundary
 ) -> None:
