@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from wechat.rate_limit import RateLimiter, Verdict, rate_key
 from wechat.storage import KeyValueStore, MemoryStore, RedisStore
 
 ALLOWED, FIRST, LIMITED = Verdict.ALLOWED, Verdict.LIMITED_FIRST, Verdict.LIMITED
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    url = request.getfixturevalue("redis_url")
-    redis_store = RedisStore.from_url(url, request.getfixturevalue("redis_prefix"))
-    yield redis_store
-    await redis_store.close()
 
 
 async def test_the_first_message_over_the_limit_is_told_the_rest_are_not(

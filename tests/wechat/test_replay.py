@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 
 import pytest
 
 from wechat.errors import ReplayedRequest
 from wechat.replay import ReplayCache
-from wechat.storage import KeyValueStore, MemoryStore, RedisStore
+from wechat.storage import KeyValueStore, MemoryStore
 
 NOW = 1_700_000_000.0
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    url = request.getfixturevalue("redis_url")
-    redis_store = RedisStore.from_url(url, request.getfixturevalue("redis_prefix"))
-    yield redis_store
-    await redis_store.close()
 
 
 def cache(store: KeyValueStore) -> ReplayCache:
