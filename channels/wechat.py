@@ -111,8 +111,7 @@ class WeChatInput(InputChannel):
         self._replays = ReplayCache(
             self.store, settings.timestamp_window_s, settings.app_id
         )
-        # TODO(lead): pass texts=self.texts once TurnRunner accepts it (A2).
-        self.runner = TurnRunner(settings, self.store, self.api)
+        self.runner = TurnRunner(settings, self.store, self.api, texts=self.texts)
 
     @classmethod
     def name(cls) -> str:

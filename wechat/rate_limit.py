@@ -8,10 +8,8 @@ Key layout (under the store's own prefix, ``wechat:`` on Redis)::
 
     <app_id>:u:<openid>:rate      the message count of the current window
 
-It lies under ``<app_id>:u:<openid>:``, the prefix of every per-user key of the
-channel, so erasing a user (``KeyValueStore.delete_prefix`` of that prefix)
-deletes it too; the prefix ends with ``:`` so that one openid is never the prefix
-of another.
+It lies under ``wechat.erasure.user_prefix``, the prefix of every per-user key of
+the channel, so erasing a user (``erase_openid``) deletes it too.
 
 A WeChat retry of a message counts again; it is rare, since the first try is
 answered within WeChat's 5 s.
@@ -21,6 +19,7 @@ from __future__ import annotations
 
 import enum
 
+from wechat.erasure import user_prefix
 from wechat.storage import KeyValueStore
 
 
@@ -35,8 +34,8 @@ class Verdict(enum.Enum):
 
 
 def rate_key(namespace: str, openid: str) -> str:
-    """The counter of ``openid`` (under the user's per-user prefix)."""
-    return f"{namespace}:u:{openid}:rate"
+    """The counter of ``openid``, under the user's per-user prefix."""
+    return user_prefix(namespace, openid) + "rate"
 
 
 class RateLimiter:

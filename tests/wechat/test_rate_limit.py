@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from wechat.erasure import erase_openid
 from wechat.rate_limit import RateLimiter, Verdict, rate_key
 from wechat.storage import KeyValueStore, MemoryStore, RedisStore
 
@@ -41,7 +42,7 @@ async def test_the_counter_lies_under_the_users_prefix_and_is_erased_with_it(
     await limiter.check("o12")
     assert rate_key("wx1", "o1") == "wx1:u:o1:rate"
     assert await store.get("wx1:u:o1:rate") == "1"
-    assert await store.delete_prefix("wx1:u:o1:") == 1
+    assert await erase_openid(store, "wx1", "o1") == 1
     assert await store.get("wx1:u:o12:rate") == "1"
     assert await limiter.check("o1") is ALLOWED
 
