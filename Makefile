@@ -178,4 +178,4 @@ report: setup ## Click-through and conversion per campaign and variant, plus a P
 	$(BIN)/python -m benchmarks.marketing_report
 
 clean: ## Remove trained models, results and caches (keeps .venv)
-	rm -rf models $(RESULTS) $(RUNTIME) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf models $(RESULTS) $(RUNTIME) .pytest_cache .mypy_cache .ruff_cache .hypothesis

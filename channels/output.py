@@ -3,6 +3,8 @@
 Rasa sends every bot message of a turn here while the turn runs. Nothing leaves
 from this class: the turn runner decides, once the turn ends or the deadline
 passes, which item goes back passively and which through the customer-service API.
+The erase signal of ``action_delete_my_data`` (``privacy.erasure``) is not shown:
+it sets ``erase_requested``, and the runner erases once the turn is saved.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel
 
 import rich_reply
+from privacy.erasure import is_erase_request
 from wechat.rendering import (
     Article,
     ImageOut,
@@ -41,6 +44,8 @@ class WeChatCollector(OutputChannel):
         self.messages: list[Outbound] = []
         # Number typed by the user -> payload, of the latest menu in this turn.
         self.menu: dict[str, str] = {}
+        # The turn asked to delete the user's data (``privacy.erasure``).
+        self.erase_requested = False
 
     @classmethod
     def name(cls) -> str:
@@ -109,7 +114,14 @@ class WeChatCollector(OutputChannel):
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
-        """A rich reply (``rich_reply``) in WeChat's form; anything else is logged."""
+        """A rich reply (``rich_reply``) in WeChat's form; anything else is logged.
+
+        The erase signal (``privacy.erasure.ERASE_PAYLOAD``) shows nothing and sets
+        ``erase_requested``.
+        """
+        if is_erase_request(json_message):
+            self.erase_requested = True
+            return
         try:
             reply = rich_reply.from_json(json_message)
         except rich_reply.PayloadError as e:

@@ -6,6 +6,20 @@ outcome is decided once (see ``wechat.dedup``): the first reply answers
 passively and the rest goes through the customer-service API, or, when the turn is
 slower than the deadline, WeChat gets ``success`` and every reply goes through the
 API as soon as the turn ends. A turn is never cancelled.
+
+The customer is never left in silence: a turn that ends with no reply at all (the
+action server is down, so Rasa logs the action's exception and goes on with no
+events; or Rasa raised) is answered with ``ChannelTexts.apology``, passively when
+in time, else through the API; a turn still running after ``turn_timeout_s`` gets
+the apology through the API while it runs on, and its late replies still follow.
+API messages go through ``wechat.delivery`` (retries, then a durable queue).
+
+A turn whose action sent the erase signal (``privacy.erasure``) is followed, once
+the turn is saved and its replies delivered, by the erasure of the openid's
+conversation in Rasa's tracker store (``channels.tracker_erasure``), of the
+channel's keys (``wechat.erasure``) and of its queued messages; the erasing
+message's own claim and decision are written back, so WeChat's retries of it still
+run no second turn.
 """
 
 from __future__ import annotations
@@ -13,16 +27,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import TrackerStore
 
 from channels.output import CHANNEL_NAME, WeChatCollector
-from wechat.api_client import NOT_AUTHORISED, OUTSIDE_WINDOW
+from channels.tracker_erasure import erase_conversation
 from wechat.config import WeChatSettings
 from wechat.dedup import API, EMPTY, Deduplicator, message_key, passive, passive_xml
-from wechat.errors import WeChatApiError
-from wechat.mapping import Inbound
+from wechat.delivery import DEFAULT_RETRY_QUEUE_PATH, Delivery, MessageSender
+from wechat.erasure import erase_openid
+from wechat.mapping import DirectReply, Inbound
 from wechat.menus import MenuMemory
 from wechat.rendering import (
     SUCCESS,
@@ -33,19 +51,22 @@ from wechat.rendering import (
     passive_reply,
 )
 from wechat.storage import KeyValueStore
+from wechat.texts import ChannelTexts
 
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# Rasa's tracker store, looked up when needed (the agent may be replaced).
+TrackerStoreSource = Callable[[], "TrackerStore | None"]
 # After a 48001 the account is treated as passive-only for this long.
 PASSIVE_ONLY_TTL_S = 3600
+# A turn still running this long after its message arrived gets the apology (Rasa
+# waits up to 300 s for the action server).
+DEFAULT_TURN_TIMEOUT_S = 30.0
+# Where the customer-facing texts live when no ``texts`` are given.
+DEFAULT_DOMAIN_PATH = "domain.yml"
 
-
-class MessageSender(Protocol):
-    """What the runner needs of the customer-service API."""
-
-    async def send_message(self, body: dict[str, Any]) -> None:
-        """Sends one ``message/custom/send`` body; raises ``WeChatApiError``."""
+__all__ = ["MessageSender", "TurnRunner"]
 
 
 class TurnRunner:
@@ -55,6 +76,13 @@ class TurnRunner:
         settings: the channel's settings.
         store: memory or Redis, shared with the de-dup keys and menus.
         api: the customer-service API.
+        texts: what the channel says by itself; read from ``domain.yml`` in the
+            working directory when not given.
+        retry_queue_path: the durable queue of API messages WeChat refused.
+        turn_timeout_s: when a still-running turn gets the apology.
+        delivery: the API delivery; built over ``api`` when not given.
+        tracker_store: Rasa's tracker store for data-deletion requests, when
+            ``answer`` is given none.
     """
 
     def __init__(
@@ -62,13 +90,25 @@ class TurnRunner:
         settings: WeChatSettings,
         store: KeyValueStore,
         api: MessageSender,
+        *,
+        texts: ChannelTexts | None = None,
+        retry_queue_path: str | Path = DEFAULT_RETRY_QUEUE_PATH,
+        turn_timeout_s: float = DEFAULT_TURN_TIMEOUT_S,
+        delivery: Delivery | None = None,
+        tracker_store: TrackerStoreSource | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
-        self._api = api
+        self._texts = texts or ChannelTexts.from_domain_file(DEFAULT_DOMAIN_PATH)
+        self._turn_timeout_s = turn_timeout_s
+        self._tracker_store = tracker_store
         self._dedup = Deduplicator(store, settings.dedup_ttl_s, settings.app_id)
         self._menus = MenuMemory(store, settings.menu_ttl_s, settings.app_id)
         self._passive_only_key = f"{settings.app_id}:passive_only"
+        self._delivery = delivery or Delivery(
+            api, retry_queue_path, on_not_authorised=self._passive_only
+        )
+        self._delivery_started = False
         # Strong references: the loop keeps only weak ones to running tasks.
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -78,6 +118,7 @@ class TurnRunner:
         inbound: Inbound,
         on_new_message: OnNewMessage,
         started_at: float,
+        tracker_store: TrackerStoreSource | None = None,
     ) -> str:
         """The body to answer this try with: passive reply XML or ``success``.
 
@@ -86,47 +127,67 @@ class TurnRunner:
             inbound: its mapping.
             on_new_message: Rasa's handler, which runs the turn.
             started_at: ``loop.time()`` when the request arrived.
+            tracker_store: Rasa's tracker store, for a data-deletion request.
         """
+        if not self._delivery_started:
+            # Replies an earlier process left queued go out from now on.
+            self._delivery_started = True
+            self._spawn(self._delivery.start())
         openid = fields.get("FromUserName", "")
         account = fields.get("ToUserName") or self._settings.account
-        if inbound.direct_reply:
-            return passive_reply(TextOut(inbound.direct_reply), openid, account)
+        if inbound.direct_reply is not None:
+            text = self._direct_text(inbound.direct_reply)
+            return passive_reply(TextOut(text), openid, account)
         if not inbound.text:
             return SUCCESS
         loop = asyncio.get_running_loop()
         key = message_key(dict(fields))
-        deadline_at = started_at + self._settings.reply_deadline_s
-        if await self._dedup.claim(key):
-            self._spawn(
-                self._drive(key, openid, account, inbound, on_new_message, deadline_at)
-            )
+        turn = _Turn(
+            key=key,
+            openid=openid,
+            account=account,
+            inbound=inbound,
+            deadline_at=started_at + self._settings.reply_deadline_s,
+            timeout_at=started_at + self._turn_timeout_s,
+            tracker_store=tracker_store or self._tracker_store,
+        )
+        deadline_at = turn.deadline_at
+        if await self._dedup.claim(openid, key):
+            self._spawn(self._drive(turn, on_new_message))
         else:
             logger.info("WeChat retried %s; waiting for the first try's turn.", key)
-        decision = await self._dedup.wait(key, deadline_at - loop.time())
+        decision = await self._dedup.wait(openid, key, deadline_at - loop.time())
         if decision is None:
             # The turn runs on another replica and has not decided yet.
-            decision = await self._dedup.decide(key, API)
+            decision = await self._dedup.decide(openid, key, API)
         return passive_xml(decision) or SUCCESS
 
     async def drain(self) -> None:
-        """Waits for running turns and deliveries (server shutdown, tests)."""
+        """Waits for running turns and deliveries, stops resending (shutdown, tests).
+
+        Queued messages stay in the retry queue; the next delivery resumes them.
+        """
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._delivery.close()
+        self._delivery_started = False
+
+    def _direct_text(self, reply: DirectReply) -> str:
+        if reply is DirectReply.ASK_TO_TYPE:
+            return self._texts.ask_to_type
+        raise AssertionError(f"no text for {reply}")  # every member is handled
+
+    async def _passive_only(self) -> None:
+        await self._store.set(self._passive_only_key, "1", PASSIVE_ONLY_TTL_S)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _drive(
-        self,
-        key: str,
-        openid: str,
-        account: str,
-        inbound: Inbound,
-        on_new_message: OnNewMessage,
-        deadline_at: float,
-    ) -> None:
+    async def _drive(self, turn: _Turn, on_new_message: OnNewMessage) -> None:
+        key, openid, inbound = turn.key, turn.openid, turn.inbound
+        loop = asyncio.get_running_loop()
         decided = False
         try:
             collector = WeChatCollector()
@@ -144,15 +205,17 @@ class TurnRunner:
                 message_id=key,
                 metadata=meta,
             )
-            turn = asyncio.ensure_future(self._run(on_new_message, message))
-            timeout = max(0.0, deadline_at - asyncio.get_running_loop().time())
-            await asyncio.wait({turn}, timeout=timeout)
-            in_time = turn.done()
+            running = asyncio.ensure_future(self._run(on_new_message, message))
+            await asyncio.wait(
+                {running}, timeout=max(0.0, turn.deadline_at - loop.time())
+            )
+            in_time = running.done()
+            replies: list[Outbound] = []
             if in_time:
                 await self._menus.remember(openid, collector.menu)
                 replies = await self._replies(collector, inbound)
                 candidate = (
-                    passive(passive_reply(replies[0], openid, account))
+                    passive(passive_reply(replies[0], openid, turn.account))
                     if replies
                     else EMPTY
                 )
@@ -161,12 +224,12 @@ class TurnRunner:
                     "Turn %s is slower than the deadline; answering later.", key
                 )
                 candidate = API
-            decision = await self._dedup.decide(key, candidate)
+            decision = await self._dedup.decide(openid, key, candidate)
             decided = True
             if not in_time:
-                await turn
+                apologised = await self._wait_or_apologise(running, turn)
                 await self._menus.remember(openid, collector.menu)
-                replies = await self._replies(collector, inbound)
+                replies = await self._replies(collector, inbound, apologised)
             if passive_xml(decision) is not None:
                 replies = replies[1:]
                 if replies:
@@ -175,24 +238,56 @@ class TurnRunner:
             elif decision == EMPTY:
                 replies = []
             await self.deliver(openid, replies)
+            if collector.erase_requested:
+                await self._erase(turn, decision)
         except Exception:  # a turn's boundary: the retry gets an empty answer
             logger.exception("WeChat turn %s failed.", key)
             if not decided:
-                await self._dedup.decide(key, EMPTY)
+                await self._dedup.decide(openid, key, EMPTY)
+
+    async def _wait_or_apologise(
+        self, running: asyncio.Future[Any], turn: _Turn
+    ) -> bool:
+        """Waits for a late turn; apologises when it outlives ``turn_timeout_s``.
+
+        Returns:
+            Whether the apology was sent.
+        """
+        timeout = turn.timeout_at - asyncio.get_running_loop().time()
+        await asyncio.wait({running}, timeout=max(0.0, timeout))
+        if running.done():
+            return False
+        logger.warning(
+            "Turn %s still runs after %.0fs; apologising, its replies follow later.",
+            turn.key,
+            self._turn_timeout_s,
+        )
+        apologised = turn.inbound.deliver_replies
+        if apologised:
+            await self.deliver(turn.openid, [TextOut(self._texts.apology)])
+        await running  # never cancelled: its replies and tracker still count
+        return apologised
 
     @staticmethod
     async def _run(on_new_message: OnNewMessage, message: UserMessage) -> None:
         try:
             await on_new_message(message)
         except Exception:  # Rasa's boundary
-            # Replies already sent stay collected; the answer goes out as usual.
+            # Replies already sent stay collected; the answer goes out as usual
+            # (the apology when there is none).
             logger.exception("Rasa failed on WeChat message %s.", message.message_id)
 
     async def _replies(
-        self, collector: WeChatCollector, inbound: Inbound
+        self, collector: WeChatCollector, inbound: Inbound, apologised: bool = False
     ) -> list[Outbound]:
         if not inbound.deliver_replies:
             return []
+        if not collector.messages:
+            if apologised or collector.erase_requested:
+                return []
+            # Nothing at all: the action server is down, or Rasa failed.
+            logger.warning("A WeChat turn ended without a reply; apologising.")
+            return [TextOut(self._texts.apology)]
         if await self._store.get(self._passive_only_key):
             # No customer-service API: everything must fit the one passive answer.
             merged = merge_texts(collector.messages)
@@ -202,35 +297,49 @@ class TurnRunner:
     async def deliver(self, openid: str, replies: list[Outbound]) -> None:
         """Sends ``replies`` through the customer-service API, in order.
 
-        Stops at the first failure (later replies would arrive out of context):
+        Failures worth another try are retried, then queued (``wechat.delivery``);
         45015 is logged, 48001 also switches the account to passive-only answers.
+        Never raises.
         """
         bodies = [
             b for reply in replies for b in customer_service_bodies(reply, openid)
         ]
-        for sent, body in enumerate(bodies):
+        await self._delivery.deliver(openid, bodies)
+
+    async def _erase(self, turn: _Turn, decision: str) -> None:
+        """Erases everything about the openid the turn asked to forget."""
+        openid = turn.openid
+        store = turn.tracker_store() if turn.tracker_store is not None else None
+        if store is None:
+            logger.error("No tracker store to erase %s's conversation from.", openid)
+        else:
             try:
-                await self._api.send_message(body)
-            except WeChatApiError as e:
-                left = len(bodies) - sent
-                if e.errcode == OUTSIDE_WINDOW:
-                    logger.warning(
-                        "%s is outside WeChat's 48-hour window (45015); "
-                        "%d replies not delivered.",
-                        openid,
-                        left,
-                    )
-                elif e.errcode == NOT_AUTHORISED:
-                    logger.error(
-                        "This account may not use the customer-service API (48001); "
-                        "answering passively only from now on. %d replies lost.",
-                        left,
-                    )
-                    await self._store.set(
-                        self._passive_only_key, "1", PASSIVE_ONLY_TTL_S
-                    )
-                else:
-                    logger.error(
-                        "Delivery to %s failed (%s); %d replies lost.", openid, e, left
-                    )
-                return
+                events = await erase_conversation(store, openid)
+                logger.info("Erased %d tracker records of %s.", events, openid)
+            except Exception:  # each part on its own: one failure stops no other
+                logger.exception("Erasing %s's conversation failed.", openid)
+        try:
+            keys = await erase_openid(self._store, self._settings.app_id, openid)
+            await self._dedup.restore(openid, turn.key, decision)
+            logger.info("Erased %d channel keys of %s.", keys, openid)
+        except Exception:
+            logger.exception("Erasing %s's channel keys failed.", openid)
+        try:
+            queued = await self._delivery.erase(openid)
+            logger.info("Erased %d queued messages to %s.", queued, openid)
+        except Exception:
+            logger.exception("Erasing %s's queued messages failed.", openid)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One message's turn, as the runner drives it."""
+
+    key: str
+    openid: str
+    account: str
+    inbound: Inbound
+    # loop.time() of the passive answer's deadline and of the apology.
+    deadline_at: float
+    timeout_at: float
+    tracker_store: TrackerStoreSource | None

@@ -6,9 +6,18 @@ Routes, under ``/webhooks/wechat/``:
 - ``GET  /webhook``: WeChat's server-URL handshake (answers ``echostr`` when valid);
 - ``POST /webhook``: messages and events, plain, compatible or AES safe mode.
 
-This module only adapts HTTP: the checks live in ``signature``, ``crypto`` and
-``xml_safety``, the mapping in ``mapping``, exactly-once turns and the deadline in
-``turns``. Rejected requests get 4xx; nothing WeChat sends gets a 5xx.
+A POST goes through, in order: the signature and timestamp window; with
+``require_safe_mode``, the refusal of a plain push; the size limit; in plain mode the
+replay cache (one body per signed timestamp and nonce, ``wechat.replay``); for a
+message (not an event) the per-user rate limit (``wechat.rate_limit``: over it, the
+first message gets ``utter_wechat_rate_limited`` at once and later ones ``success``,
+with no Rasa turn); then the turn.
+
+This module only adapts HTTP: the checks live in ``signature``, ``crypto``,
+``xml_safety``, ``replay`` and ``rate_limit``, the mapping in ``mapping``,
+exactly-once turns and the deadline in ``turns``. The store (Redis) is behind
+``wechat.storage.FailoverStore``, so a Redis outage costs one short timeout, not the
+answer. Rejected requests get 4xx; nothing WeChat sends gets a 5xx.
 """
 
 from __future__ import annotations
@@ -35,12 +44,16 @@ from wechat.errors import (
     ConfigError,
     DecryptionFailed,
     MalformedMessage,
+    PlainModeRefused,
     RequestRejected,
 )
 from wechat.mapping import MappingContext, to_inbound
-from wechat.rendering import SUCCESS
+from wechat.rate_limit import RateLimiter, Verdict
+from wechat.rendering import SUCCESS, TextOut, passive_reply
+from wechat.replay import ReplayCache
 from wechat.signature import verify_request
 from wechat.storage import KeyValueStore, open_store
+from wechat.texts import ChannelTexts
 from wechat.xml_safety import check_size, parse_xml
 
 logger = logging.getLogger(__name__)
@@ -54,8 +67,14 @@ class WeChatInput(InputChannel):
 
     Args:
         settings: credentials and tunables (``WeChatSettings.from_credentials``).
-        store: de-dup keys, token and menus; from ``settings.store`` by default.
+        store: de-dup keys, rate limits, replay cache, token and menus; from
+            ``settings.store`` by default (Redis with failover to memory).
         api: the customer-service API; a ``WeChatApiClient`` by default.
+        texts: what the channel says by itself; read from ``settings.domain_path``
+            by default.
+
+    Raises:
+        ConfigError: the domain file cannot be read or lacks a channel text.
     """
 
     def __init__(
@@ -63,9 +82,13 @@ class WeChatInput(InputChannel):
         settings: WeChatSettings,
         store: KeyValueStore | None = None,
         api: MessageSender | None = None,
+        texts: ChannelTexts | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store or open_store(settings.store)
+        self.store = store or open_store(
+            settings.store, timeout_s=settings.store_timeout_s
+        )
+        self.texts = texts or ChannelTexts.from_domain_file(settings.domain_path)
         self.api = api or WeChatApiClient(
             settings.app_id,
             settings.app_secret,
@@ -79,7 +102,16 @@ class WeChatInput(InputChannel):
             else None
         )
         self._context = MappingContext(menu=settings.menu)
-        self.runner = TurnRunner(settings, self.store, self.api)
+        self._rate_limiter = RateLimiter(
+            self.store,
+            settings.rate_limit_messages,
+            settings.rate_limit_window_s,
+            settings.app_id,
+        )
+        self._replays = ReplayCache(
+            self.store, settings.timestamp_window_s, settings.app_id
+        )
+        self.runner = TurnRunner(settings, self.store, self.api, texts=self.texts)
 
     @classmethod
     def name(cls) -> str:
@@ -167,38 +199,68 @@ class WeChatInput(InputChannel):
             nonce,
             self.settings.timestamp_window_s,
         )
-        body = await self._read_body(request)
         encrypted = (args.get("encrypt_type") or "raw").lower() == "aes"
+        if not encrypted and self.settings.require_safe_mode:
+            raise PlainModeRefused("plain push refused: require_safe_mode is on")
+        body = await self._read_body(request)
         fields = parse_xml(body, self.settings.max_body_bytes)
         if encrypted:
-            if self._crypto is None:
-                raise DecryptionFailed("encrypted request but no encoding_aes_key set")
-            encrypt = fields.get("Encrypt")
-            if not encrypt:
-                raise MalformedMessage("encrypted request without <Encrypt>")
-            plaintext = self._crypto.decrypt(
-                encrypt, args.get("msg_signature"), timestamp, nonce
-            )
-            try:
-                fields = parse_xml(plaintext, self.settings.max_body_bytes)
-            except MalformedMessage as e:
-                # CBC has no integrity of its own: a damaged ciphertext decrypts to
-                # garbage, which is a decryption failure, not a client mistake.
-                raise DecryptionFailed(
-                    f"decrypted payload is not a message: {e}"
-                ) from e
+            fields = self._decrypt(fields, args, timestamp, nonce)
+        else:
+            # Only the query is signed: one body per (timestamp, nonce).
+            await self._replays.check(timestamp, nonce, body)
         missing = [name for name in REQUIRED_FIELDS if not fields.get(name)]
         if missing:
             raise MalformedMessage(f"missing fields {missing}")
         if not fields["CreateTime"].isdigit():
             raise MalformedMessage("CreateTime is not a number")
-        inbound = to_inbound(fields, self._context)
-        answer = await self.runner.answer(fields, inbound, on_new_message, started_at)
+        answer = await self._over_limit(fields)
+        if answer is None:
+            inbound = to_inbound(fields, self._context)
+            answer = await self.runner.answer(
+                fields, inbound, on_new_message, started_at
+            )
         if answer == SUCCESS:
             return response.text(SUCCESS)
         if encrypted and self._crypto is not None:
             answer = self._crypto.encrypt(answer, nonce, str(int(time.time())))
         return response.text(answer, content_type="application/xml")
+
+    def _decrypt(
+        self, fields: dict[str, str], args: Any, timestamp: str, nonce: str
+    ) -> dict[str, str]:
+        """The fields inside ``<Encrypt>`` (safe and compatible mode)."""
+        if self._crypto is None:
+            raise DecryptionFailed("encrypted request but no encoding_aes_key set")
+        encrypt = fields.get("Encrypt")
+        if not encrypt:
+            raise MalformedMessage("encrypted request without <Encrypt>")
+        plaintext = self._crypto.decrypt(
+            encrypt, args.get("msg_signature"), timestamp, nonce
+        )
+        try:
+            return parse_xml(plaintext, self.settings.max_body_bytes)
+        except MalformedMessage as e:
+            # CBC has no integrity of its own: a damaged ciphertext decrypts to
+            # garbage, which is a decryption failure, not a client mistake.
+            raise DecryptionFailed(f"decrypted payload is not a message: {e}") from e
+
+    async def _over_limit(self, fields: dict[str, str]) -> str | None:
+        """The answer to a message over the rate limit; None when it may go on.
+
+        Events are not counted: a subscribe or an unfollow always reaches Rasa.
+        """
+        if fields["MsgType"].lower() == "event":
+            return None
+        openid = fields["FromUserName"]
+        verdict = await self._rate_limiter.check(openid)
+        if verdict is Verdict.ALLOWED:
+            return None
+        logger.info("%s is over the rate limit; no turn for this message.", openid)
+        if verdict is Verdict.LIMITED:
+            return SUCCESS
+        account = fields["ToUserName"] or self.settings.account
+        return passive_reply(TextOut(self.texts.rate_limited), openid, account)
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes

@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.services",
     "tests.wechat.fakes",
     "tests.marketing.fixtures",
+    "tests.faults",
 ]
 
 

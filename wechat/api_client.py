@@ -30,8 +30,12 @@ OUTSIDE_WINDOW = 45015
 NOT_AUTHORISED = 48001
 # Refresh this long before WeChat's expiry, as wechatpy does with its 60 s margin.
 TOKEN_MARGIN_S = 300
-# errcode for failures below HTTP (connection refused, timeout, not JSON).
+# errcode for failures below WeChat's JSON (connection refused, timeout, HTTP 5xx,
+# not JSON); WeChat's own -1 is "system busy". Both are worth another try
+# (``wechat.delivery``).
 TRANSPORT_ERROR = -1
+# errcode for any other HTTP status than 2xx and 5xx: not worth another try.
+HTTP_ERROR = -2
 
 
 class WeChatApiClient:
@@ -144,9 +148,14 @@ class WeChatApiClient:
             async with self._http().request(
                 method, self._base_url + path, params=params, data=data, headers=headers
             ) as response:
+                status = response.status
                 raw = await response.read()
         except (aiohttp.ClientError, asyncio.TimeoutError) as e:
             raise WeChatApiError(TRANSPORT_ERROR, f"{type(e).__name__}: {e}") from e
+        if status >= 500:
+            raise WeChatApiError(TRANSPORT_ERROR, f"HTTP {status}")
+        if not 200 <= status < 300:
+            raise WeChatApiError(HTTP_ERROR, f"HTTP {status}")
         try:
             result = json.loads(raw.decode("utf-8", "ignore"), strict=False)
         except ValueError as e:

@@ -35,6 +35,8 @@ def decode_aes_key(encoding_aes_key: str) -> bytes:
         key = base64.b64decode(encoding_aes_key + "=", validate=True)
     except (binascii.Error, ValueError) as e:
         raise ConfigError("encoding_aes_key is not base64") from e
+    if len(key) != 32:
+        raise ConfigError("encoding_aes_key must decode to 32 bytes (a 256-bit key)")
     return key
 
 

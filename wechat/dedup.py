@@ -11,7 +11,9 @@ for the turn's *decision*, also set-if-absent so exactly one wins:
 - ``empty``: nothing to say; every try gets ``success``.
 
 In this process a waiting try is woken by a future; a try on another replica polls
-the store and, when its own deadline comes first, decides ``api`` itself.
+the store and, when its own deadline comes first, decides ``api`` itself. Claims
+and decisions are stored under the sender's prefix (``wechat.erasure``), so a
+data-deletion request finds them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from wechat.erasure import user_prefix
 from wechat.storage import KeyValueStore
 
 logger = logging.getLogger(__name__)
@@ -77,12 +80,14 @@ class Deduplicator:
         self._namespace = namespace
         self._local: dict[str, asyncio.Future[str]] = {}
 
-    def _key(self, kind: str, key: str) -> str:
-        return f"{self._namespace}:{kind}:{key}"
+    def _key(self, openid: str, kind: str, key: str) -> str:
+        return f"{user_prefix(self._namespace, openid)}{kind}:{key}"
 
-    async def claim(self, key: str) -> bool:
-        """True for the one try that must run the turn of ``key``."""
-        won = await self._store.set_if_absent(self._key("claim", key), "1", self._ttl_s)
+    async def claim(self, openid: str, key: str) -> bool:
+        """True for the one try that must run the turn of ``key`` (from ``openid``)."""
+        won = await self._store.set_if_absent(
+            self._key(openid, "claim", key), "1", self._ttl_s
+        )
         if won:
             future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
             self._local[key] = future
@@ -92,9 +97,9 @@ class Deduplicator:
             )
         return won
 
-    async def decide(self, key: str, decision: str) -> str:
+    async def decide(self, openid: str, key: str, decision: str) -> str:
         """Proposes ``decision``; returns the one that won (maybe another try's)."""
-        stored = self._key("decision", key)
+        stored = self._key(openid, "decision", key)
         if await self._store.set_if_absent(stored, decision, self._ttl_s):
             winner = decision
         else:
@@ -104,7 +109,16 @@ class Deduplicator:
             future.set_result(winner)
         return winner
 
-    async def wait(self, key: str, timeout_s: float) -> str | None:
+    async def restore(self, openid: str, key: str, decision: str) -> None:
+        """Writes back the claim and ``decision`` of ``key`` after an erasure.
+
+        The message that asked for the erasure keeps its exactly-once guarantee
+        against WeChat's retries; both keys expire with the other de-dup keys.
+        """
+        await self._store.set(self._key(openid, "claim", key), "1", self._ttl_s)
+        await self._store.set(self._key(openid, "decision", key), decision, self._ttl_s)
+
+    async def wait(self, openid: str, key: str, timeout_s: float) -> str | None:
         """Waits up to ``timeout_s`` for the decision; None when there is none yet."""
         future = self._local.get(key)
         if future is not None:
@@ -115,7 +129,7 @@ class Deduplicator:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
-            decision = await self._store.get(self._key("decision", key))
+            decision = await self._store.get(self._key(openid, "decision", key))
             if decision is not None or loop.time() >= deadline:
                 return decision
             await asyncio.sleep(min(POLL_S, max(0.0, deadline - loop.time())))

@@ -44,6 +44,22 @@ class DecryptionFailed(RequestRejected):
     status = 403
 
 
+class ReplayedRequest(RequestRejected):
+    """A plain-mode request reuses a signed (timestamp, nonce) with another body.
+
+    In plain mode WeChat's signature covers token, timestamp and nonce only, so a
+    captured query could carry a forged body; WeChat's own retries repeat the body.
+    """
+
+    status = 403
+
+
+class PlainModeRefused(RequestRejected):
+    """An unencrypted push while ``require_safe_mode`` is on."""
+
+    status = 403
+
+
 class BodyTooLarge(RequestRejected):
     """The body is over the configured size limit; it was not parsed."""
 
@@ -54,6 +70,10 @@ class MalformedMessage(RequestRejected):
     """The body is not a well-formed, entity-free WeChat ``<xml>`` message."""
 
     status = 400
+
+
+class StoreError(WeChatChannelError):
+    """The shared store (Redis) failed or did not answer in time."""
 
 
 class WeChatApiError(WeChatChannelError):

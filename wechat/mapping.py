@@ -3,7 +3,8 @@
 ``@register("text")`` or ``@register("event", "CLICK")`` adds a handler that turns
 the flat fields of a message into an ``Inbound``: the text Rasa reads (a sentence or
 an ``/intent{"entity": ...}``), the WeChat metadata for the tracker, or a direct
-answer when no turn is needed. Unregistered types get ``success`` and no turn.
+answer when no turn is needed (a ``DirectReply``, whose text the channel reads from
+``domain.yml``: ``wechat.texts``). Unregistered types get ``success`` and no turn.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
-# Answer to a voice message WeChat could not transcribe.
-ASK_TO_TYPE = "小极暂时听不清语音🙏 麻烦您打字告诉我，好吗？"
 # Messages the bot cannot look at (pictures, videos) go to the domain's out_of_scope,
 # whose responses offer a human agent.
 UNSEEN_MEDIA_INTENT = "/out_of_scope"
@@ -29,6 +29,13 @@ _PROVINCE = re.compile(r"^(?:中国)?(?:[\u4e00-\u9fff]{2,8}?(?:省|自治区))?
 _CITY = re.compile(r"^([\u4e00-\u9fff]{2,7}?)市")
 
 
+class DirectReply(Enum):
+    """An answer the channel gives at once, without a turn (``ChannelTexts``)."""
+
+    # A voice message WeChat could not transcribe.
+    ASK_TO_TYPE = "ask_to_type"
+
+
 @dataclass(frozen=True)
 class Inbound:
     """What one WeChat message asks of the channel.
@@ -36,13 +43,13 @@ class Inbound:
     Attributes:
         text: the user message for Rasa; None when no turn runs.
         metadata: WeChat's fields for the tracker (under ``"wechat"``).
-        direct_reply: a text answered at once, without a turn.
+        direct_reply: an answer given at once, without a turn.
         deliver_replies: False when the user cannot receive them (unfollow).
     """
 
     text: str | None
     metadata: dict[str, Any] = field(default_factory=dict)
-    direct_reply: str | None = None
+    direct_reply: DirectReply | None = None
     deliver_replies: bool = True
 
 
@@ -128,7 +135,7 @@ def _voice(fields: Mapping[str, str], context: MappingContext) -> Inbound:
     recognition = fields.get("Recognition", "").strip()
     meta = metadata(fields, media_id=fields.get("MediaId", ""))
     if not recognition:
-        return Inbound(text=None, metadata=meta, direct_reply=ASK_TO_TYPE)
+        return Inbound(text=None, metadata=meta, direct_reply=DirectReply.ASK_TO_TYPE)
     return Inbound(text=recognition, metadata=meta)
 
 

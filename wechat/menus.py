@@ -2,13 +2,15 @@
 
 WeChat has no buttons in chat, so buttons are shown as ``1. ...`` lines. The
 payloads are remembered for the user's next message only: a ``2`` then becomes the
-second button's payload; any later turn replaces (or clears) the menu.
+second button's payload; any later turn replaces (or clears) the menu. The menu
+lives under the user's prefix (``wechat.erasure``).
 """
 
 from __future__ import annotations
 
 import json
 
+from wechat.erasure import user_prefix
 from wechat.storage import KeyValueStore
 
 
@@ -27,7 +29,7 @@ class MenuMemory:
         self._namespace = namespace
 
     def _key(self, openid: str) -> str:
-        return f"{self._namespace}:menu:{openid}"
+        return user_prefix(self._namespace, openid) + "menu"
 
     async def remember(self, openid: str, choices: dict[str, str]) -> None:
         """Stores the numbers of the menu just sent (an empty dict clears it)."""

@@ -30,10 +30,13 @@ def check_timestamp(timestamp: str, window_s: float, now: float | None = None) -
     Raises:
         StaleTimestamp: malformed, too old or too far in the future.
     """
-    try:
-        sent = int(timestamp)
-    except (TypeError, ValueError) as e:
-        raise StaleTimestamp("timestamp is not an integer") from e
+    if (
+        not (isinstance(timestamp, str) and timestamp.isascii() and timestamp.isdigit())
+        or len(timestamp) > 12
+    ):
+        # WeChat sends Unix seconds (10 digits); a longer one cannot be in the window.
+        raise StaleTimestamp("timestamp is not a Unix time in seconds")
+    sent = int(timestamp)
     current = time.time() if now is None else now
     if abs(current - sent) > window_s:
         raise StaleTimestamp(f"timestamp {sent} is outside the {window_s:g} s window")

@@ -1,28 +1,52 @@
 """Shared key-value storage: in this process by default, Redis for several replicas.
 
-De-dup keys, turn outcomes, the access token, its refresh lock and quick-reply menus
-all live behind ``KeyValueStore``; the only primitive that must be atomic is
-``set_if_absent`` (Redis ``SET NX EX``), which also builds ``store_lock``.
+De-dup keys, turn outcomes, rate-limit counters, the replay cache, the access token,
+its refresh lock and quick-reply menus all live behind ``KeyValueStore``. Its
+atomic primitives are ``set_if_absent`` (Redis ``SET NX PX``, which also builds
+``store_lock``), ``set_if_absent_or_get`` and ``increment`` (small Lua scripts);
+``delete_prefix`` erases everything stored about a user.
+
+Redis is never allowed to stop the channel: ``RedisStore`` calls time out after
+``store_timeout_s`` and raise ``StoreError``, and ``FailoverStore`` (what
+``open_store`` returns for a Redis URL) then serves the call from this process's
+memory, logs a warning at most every 30 s and leaves Redis alone for a few seconds
+before trying again. Meanwhile de-dup and rate limits hold per replica only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-# Compare-and-delete, so a lock whose TTL ran out is not released by its old owner.
-_DELETE_IF_EQUAL = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('del', KEYS[1])
-end
-return 0
-"""
+from wechat.config import DEFAULT_STORE_TIMEOUT_S
+from wechat.errors import StoreError
+from wechat.redis_store import RedisStore
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+__all__ = [
+    "FailoverStore",
+    "KeyValueStore",
+    "MemoryStore",
+    "RedisStore",
+    "open_store",
+    "store_lock",
+]
+
 # MemoryStore sweeps expired entries once every this many writes.
 _SWEEP_EVERY = 1024
+# FailoverStore: how long Redis is left alone after a failure (circuit open), and
+# how often the outage is logged as a warning.
+RETRY_AFTER_S = 5.0
+WARN_EVERY_S = 30.0
 
 
 class KeyValueStore(Protocol):
@@ -37,8 +61,23 @@ class KeyValueStore(Protocol):
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         """Stores ``value``, replacing any earlier one."""
 
+    async def set_if_absent_or_get(
+        self, key: str, value: str, ttl_s: float
+    ) -> str | None:
+        """Stores ``value`` when ``key`` is absent (None), else returns its value."""
+
+    async def increment(self, key: str, ttl_s: float) -> int:
+        """Adds one to the counter ``key``; the first increment starts its TTL."""
+
     async def delete_if_equal(self, key: str, value: str) -> bool:
         """Deletes ``key`` only while it still holds ``value``."""
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Deletes every key that starts with ``prefix``; returns how many.
+
+        Raises:
+            StoreError: the store could not be reached, so keys may remain.
+        """
 
     async def close(self) -> None:
         """Releases connections."""
@@ -86,6 +125,25 @@ class MemoryStore:
         """See ``KeyValueStore``."""
         self._store(key, value, ttl_s)
 
+    async def set_if_absent_or_get(
+        self, key: str, value: str, ttl_s: float
+    ) -> str | None:
+        """See ``KeyValueStore``; atomic because nothing awaits in between."""
+        current = self._live(key)
+        if current is None:
+            self._store(key, value, ttl_s)
+        return current
+
+    async def increment(self, key: str, ttl_s: float) -> int:
+        """See ``KeyValueStore``; the TTL runs from the first increment."""
+        current = self._live(key)
+        if current is None:
+            self._store(key, "1", ttl_s)
+            return 1
+        count = int(current) + 1
+        self._data[key] = (str(count), self._data[key][1])
+        return count
+
     async def delete_if_equal(self, key: str, value: str) -> bool:
         """See ``KeyValueStore``."""
         if self._live(key) == value:
@@ -93,62 +151,141 @@ class MemoryStore:
             return True
         return False
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """See ``KeyValueStore``."""
+        doomed = [key for key in self._data if key.startswith(prefix)]
+        live = sum(self._live(key) is not None for key in doomed)
+        for key in doomed:
+            self._data.pop(key, None)
+        return live
+
     async def close(self) -> None:
         """Nothing to release."""
 
 
-class RedisStore:
-    """``KeyValueStore`` on Redis (``redis.asyncio``), shared by every replica.
+class FailoverStore:
+    """A store that keeps answering when its primary (Redis) fails or hangs.
+
+    Each call goes to ``primary``; on ``StoreError`` it is served by ``fallback``
+    (this process's memory), a warning is logged (at most every ``warn_every_s``)
+    and ``primary`` is skipped for ``retry_after_s`` (a circuit breaker), so an
+    outage costs one timeout, not one per call. Keys written meanwhile stay in
+    memory only; de-dup and rate limits then hold per replica.
 
     Args:
-        client: a ``redis.asyncio.Redis`` created with ``decode_responses=True``.
-        prefix: put before every key, so several bots can share one Redis.
+        primary: the shared store, whose failures are ``StoreError``.
+        fallback: where calls go meanwhile; a fresh ``MemoryStore`` by default.
+        retry_after_s: how long the primary is left alone after a failure.
+        warn_every_s: least time between two warnings.
+        clock: monotonic seconds (tests).
     """
 
-    def __init__(self, client: Any, prefix: str = "wechat:") -> None:
-        self._redis = client
-        self._prefix = prefix
+    def __init__(
+        self,
+        primary: KeyValueStore,
+        fallback: KeyValueStore | None = None,
+        retry_after_s: float = RETRY_AFTER_S,
+        warn_every_s: float = WARN_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._primary = primary
+        self._fallback = fallback or MemoryStore(clock=clock)
+        self._retry_after_s = retry_after_s
+        self._warn_every_s = warn_every_s
+        self._clock = clock
+        self._skip_until = -math.inf
+        self._warned_at = -math.inf
+        self._failing = False
 
-    @classmethod
-    def from_url(cls, url: str, prefix: str = "wechat:") -> RedisStore:
-        """Connects lazily to ``url`` (``redis://host:port/db``)."""
-        import redis.asyncio as redis_asyncio
+    @property
+    def degraded(self) -> bool:
+        """True while calls are served from memory (the primary is failing)."""
+        return self._failing
 
-        client = redis_asyncio.Redis.from_url(url, decode_responses=True)
-        return cls(client, prefix)
+    async def _call(self, call: Callable[[KeyValueStore], Awaitable[T]]) -> T:
+        if self._clock() < self._skip_until:
+            return await call(self._fallback)
+        try:
+            result = await call(self._primary)
+        except StoreError as e:
+            self._trip(e)
+            return await call(self._fallback)
+        if self._failing:
+            self._failing = False
+            logger.warning("The shared store answers again; back to using it.")
+        return result
+
+    def _trip(self, error: StoreError) -> None:
+        now = self._clock()
+        self._failing = True
+        self._skip_until = now + self._retry_after_s
+        if now - self._warned_at >= self._warn_every_s:
+            self._warned_at = now
+            logger.warning(
+                "Shared store unavailable (%s); serving from this process's memory "
+                "and retrying in %g s. De-dup and rate limits hold per replica "
+                "meanwhile.",
+                error,
+                self._retry_after_s,
+            )
 
     async def set_if_absent(self, key: str, value: str, ttl_s: float) -> bool:
-        """See ``KeyValueStore``: ``SET key value NX PX ttl``."""
-        done = await self._redis.set(
-            self._prefix + key, value, nx=True, px=max(1, int(ttl_s * 1000))
-        )
-        return bool(done)
+        """See ``KeyValueStore``."""
+        return await self._call(lambda s: s.set_if_absent(key, value, ttl_s))
 
     async def get(self, key: str) -> str | None:
         """See ``KeyValueStore``."""
-        value = await self._redis.get(self._prefix + key)
-        return None if value is None else str(value)
+        return await self._call(lambda s: s.get(key))
 
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         """See ``KeyValueStore``."""
-        px = None if ttl_s is None else max(1, int(ttl_s * 1000))
-        await self._redis.set(self._prefix + key, value, px=px)
+        await self._call(lambda s: s.set(key, value, ttl_s))
+
+    async def set_if_absent_or_get(
+        self, key: str, value: str, ttl_s: float
+    ) -> str | None:
+        """See ``KeyValueStore``."""
+        return await self._call(lambda s: s.set_if_absent_or_get(key, value, ttl_s))
+
+    async def increment(self, key: str, ttl_s: float) -> int:
+        """See ``KeyValueStore``."""
+        return await self._call(lambda s: s.increment(key, ttl_s))
 
     async def delete_if_equal(self, key: str, value: str) -> bool:
-        """See ``KeyValueStore``: one Lua script, atomic on the server."""
-        deleted = await self._redis.eval(_DELETE_IF_EQUAL, 1, self._prefix + key, value)
-        return bool(deleted)
+        """See ``KeyValueStore``."""
+        return await self._call(lambda s: s.delete_if_equal(key, value))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Deletes from memory and from the primary, which is always asked.
+
+        Raises:
+            StoreError: the primary failed; the keys in memory are gone, the
+                primary's may remain (erasure must be retried).
+        """
+        deleted = await self._fallback.delete_prefix(prefix)
+        return deleted + await self._primary.delete_prefix(prefix)
 
     async def close(self) -> None:
-        """Closes the connection pool."""
-        await self._redis.close()
+        """Closes both stores."""
+        try:
+            await self._primary.close()
+        finally:
+            await self._fallback.close()
 
 
-def open_store(url: str, prefix: str = "wechat:") -> KeyValueStore:
-    """Returns the store named in the settings: ``"memory"`` or a Redis URL."""
+def open_store(
+    url: str, prefix: str = "wechat:", timeout_s: float = DEFAULT_STORE_TIMEOUT_S
+) -> KeyValueStore:
+    """Returns the store named in the settings.
+
+    Args:
+        url: ``"memory"`` or a Redis URL (then Redis with failover to memory).
+        prefix: put before every Redis key.
+        timeout_s: longest wait for one Redis call.
+    """
     if url == "memory":
         return MemoryStore()
-    return RedisStore.from_url(url, prefix)
+    return FailoverStore(RedisStore.from_url(url, prefix, timeout_s))
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""What ``rasa run actions`` serves: every custom action the domain names."""
+"""What the action server serves: every custom action the domain names."""
 
 from __future__ import annotations
 

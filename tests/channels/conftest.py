@@ -12,12 +12,14 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from channels.turns import TrackerStoreSource, TurnRunner
 from channels.wechat import WeChatInput
 from tests.wechat.fakes import ACCOUNT, AES_KEY, APP_ID, APP_SECRET, TOKEN
 from tools.wechat_sim.fake_api import FakeWeChatApi
@@ -25,10 +27,13 @@ from tools.wechat_sim.local_server import LocalServer, serve_locally
 from tools.wechat_sim.simulator import WeChatSimulator
 from wechat.config import WeChatSettings
 from wechat.storage import KeyValueStore, MemoryStore
+from wechat.texts import ChannelTexts
 
 Sanic.test_mode = True
 
 Respond = Callable[[UserMessage], list[dict[str, Any]]]
+# The channel's own texts, as the project's domain has them.
+TEXTS = ChannelTexts.from_domain_file(Path(__file__).parents[2] / "domain.yml")
 
 
 def echo(message: UserMessage) -> list[dict[str, Any]]:
@@ -97,11 +102,12 @@ ServeFactory = Callable[..., Awaitable[Served]]
 
 
 @pytest.fixture
-async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
+async def serve(fake_api: FakeWeChatApi, tmp_path: Path) -> AsyncIterator[ServeFactory]:
     """Starts ``WeChatInput`` in a real Sanic server on 127.0.0.1.
 
     Keyword arguments: ``agent`` (a ``StubAgent``), ``store`` (a ``KeyValueStore``),
-    ``aes`` (use AES safe mode), and any settings key.
+    ``aes`` (use AES safe mode), ``turn_timeout_s`` and ``tracker_store`` (of the
+    turn runner, whose retry queue lies in ``tmp_path``), and any settings key.
     """
     servers: list[LocalServer] = []
     simulators: list[WeChatSimulator] = []
@@ -110,6 +116,8 @@ async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
         agent: StubAgent | None = None,
         store: KeyValueStore | None = None,
         aes: bool = False,
+        turn_timeout_s: float = 30.0,
+        tracker_store: TrackerStoreSource | None = None,
         **overrides: Any,
     ) -> Served:
         if aes:
@@ -117,6 +125,15 @@ async def serve(fake_api: FakeWeChatApi) -> AsyncIterator[ServeFactory]:
         overrides.setdefault("api_base_url", fake_api.base_url)
         settings = make_settings(**overrides)
         channel = WeChatInput(settings, store=store or MemoryStore())
+        channel.runner = TurnRunner(
+            settings,
+            channel.store,
+            channel.api,
+            texts=TEXTS,
+            retry_queue_path=tmp_path / f"retry_{uuid.uuid4().hex}.db",
+            turn_timeout_s=turn_timeout_s,
+            tracker_store=tracker_store,
+        )
         stub = agent or StubAgent()
         app = Sanic(f"wechat_test_{uuid.uuid4().hex}")
         app.blueprint(channel.blueprint(stub), url_prefix="/webhooks/wechat")

@@ -9,7 +9,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 
 from rich_reply import Article, Image, News, to_json
-from tests.channels.conftest import ServeFactory, StubAgent
+from tests.channels.conftest import TEXTS, ServeFactory, StubAgent
 from tools.wechat_sim.simulator import to_xml
 from wechat.rendering import MAX_TEXT_BYTES
 from wechat.storage import MemoryStore, RedisStore
@@ -210,13 +210,13 @@ async def test_45015_is_logged_and_the_rest_dropped(serve: ServeFactory) -> None
     assert served.api.texts_for("u7") == ["二", "三"]
 
 
-async def test_a_failing_agent_answers_success(serve: ServeFactory) -> None:
+async def test_a_failing_agent_gets_the_apology(serve: ServeFactory) -> None:
     def boom(message: UserMessage) -> list[dict[str, Any]]:
-        raise RuntimeError("action server down")
+        raise RuntimeError("Rasa failed")
 
     served = await serve(agent=StubAgent(boom))
     reply = await served.sim.post(served.sim.text("u8", "a"))
-    assert (reply.status, reply.body) == (200, "success")
+    assert (reply.status, reply.text) == (200, TEXTS.apology)
     assert (await served.sim.post(served.sim.text("u8", "b"))).status == 200
 
 

@@ -10,7 +10,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 
 from channels.wechat import WeChatInput
-from tests.channels.conftest import ServeFactory, StubAgent, make_settings
+from tests.channels.conftest import TEXTS, ServeFactory, StubAgent, make_settings
 from tests.wechat.fakes import ACCOUNT, APP_ID, TOKEN
 from tests.wechat.test_crypto import (
     RECEIVED_APP_ID,
@@ -22,7 +22,6 @@ from tests.wechat.test_crypto import (
     SAMPLE_KEY,
 )
 from tools.wechat_sim.simulator import to_xml
-from wechat.mapping import ASK_TO_TYPE
 from wechat.signature import sign
 
 
@@ -126,7 +125,7 @@ async def test_voice_with_and_without_recognition(serve: ServeFactory) -> None:
     reply = await served.sim.post(served.sim.voice("u1", "有什么优惠"))
     assert reply.text == "收到：有什么优惠"
     reply = await served.sim.post(served.sim.voice("u1", None))
-    assert reply.text == ASK_TO_TYPE
+    assert reply.text == TEXTS.ask_to_type
     await served.settle()
     assert served.agent.texts() == ["有什么优惠"]
 

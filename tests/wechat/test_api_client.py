@@ -135,3 +135,16 @@ async def test_token_is_shared_through_the_store(
     await make_client(store).send_message(text("o1", "x"))
     await make_client(store).send_message(text("o2", "y"))
     assert fake_api.token_fetches == 1
+
+
+@pytest.mark.parametrize(("status", "errcode"), [(502, -1), (503, -1), (404, -2)])
+async def test_http_errors_are_api_errors(
+    make_client: ClientFactory, fake_api: FakeWeChatApi, status: int, errcode: int
+) -> None:
+    client = make_client()
+    fake_api.fail_http_next(status)
+    with pytest.raises(WeChatApiError) as error:
+        await client.send_message(text("o1", "x"))
+    assert (error.value.errcode, error.value.errmsg) == (errcode, f"HTTP {status}")
+    await client.send_message(text("o1", "y"))
+    assert fake_api.texts_for("o1") == ["y"]

@@ -26,39 +26,39 @@ def test_passive_decisions_carry_their_xml() -> None:
 
 async def test_only_the_first_claim_wins_and_the_first_decision_sticks() -> None:
     dedup = Deduplicator(MemoryStore(), 60, "wx1")
-    claims = await asyncio.gather(*(dedup.claim("msg:1") for _ in range(3)))
+    claims = await asyncio.gather(*(dedup.claim("o1", "msg:1") for _ in range(3)))
     assert claims.count(True) == 1
-    assert await dedup.decide("msg:1", passive("<a/>")) == passive("<a/>")
-    assert await dedup.decide("msg:1", API) == passive("<a/>")
-    assert await dedup.wait("msg:1", 0) == passive("<a/>")
+    assert await dedup.decide("o1", "msg:1", passive("<a/>")) == passive("<a/>")
+    assert await dedup.decide("o1", "msg:1", API) == passive("<a/>")
+    assert await dedup.wait("o1", "msg:1", 0) == passive("<a/>")
 
 
 async def test_local_waiters_wake_when_the_decision_is_made() -> None:
     dedup = Deduplicator(MemoryStore(), 60, "wx1")
-    assert await dedup.claim("msg:2")
-    waiter = asyncio.ensure_future(dedup.wait("msg:2", 5))
+    assert await dedup.claim("o1", "msg:2")
+    waiter = asyncio.ensure_future(dedup.wait("o1", "msg:2", 5))
     await asyncio.sleep(0.01)
-    await dedup.decide("msg:2", API)
+    await dedup.decide("o1", "msg:2", API)
     assert await asyncio.wait_for(waiter, 1) == API
 
 
 async def test_a_decided_key_answers_at_once() -> None:
     dedup = Deduplicator(MemoryStore(), 60, "wx1")
-    assert await dedup.claim("msg:4")
-    await dedup.decide("msg:4", API)
+    assert await dedup.claim("o1", "msg:4")
+    await dedup.decide("o1", "msg:4", API)
     # A retry of a decided message does not wait (an hour's timeout would show).
-    assert await dedup.wait("msg:4", 3600) == API
+    assert await dedup.wait("o1", "msg:4", 3600) == API
     other = Deduplicator(dedup_store := MemoryStore(), 60, "wx1")
-    assert await other.claim("msg:5")
-    await other.decide("msg:5", API)
+    assert await other.claim("o1", "msg:5")
+    await other.decide("o1", "msg:5", API)
     replica = Deduplicator(dedup_store, 60, "wx1")  # no local future: reads the store
-    assert await replica.wait("msg:5", 3600) == API
+    assert await replica.wait("o1", "msg:5", 3600) == API
 
 
 async def test_wait_gives_none_at_its_timeout() -> None:
     dedup = Deduplicator(MemoryStore(), 60, "wx1")
-    assert await dedup.claim("msg:3")
-    assert await dedup.wait("msg:3", 0.05) is None
+    assert await dedup.claim("o1", "msg:3")
+    assert await dedup.wait("o1", "msg:3", 0.05) is None
 
 
 @pytest.fixture
@@ -69,11 +69,11 @@ async def redis_pair(redis_url: str, redis_prefix: str) -> list[KeyValueStore]:
 async def test_replicas_sharing_redis(redis_pair: list[KeyValueStore]) -> None:
     replica_a = Deduplicator(redis_pair[0], 60, "wx1")
     replica_b = Deduplicator(redis_pair[1], 60, "wx1")
-    assert await replica_a.claim("msg:9")
-    assert not await replica_b.claim("msg:9")
-    waiter = asyncio.ensure_future(replica_b.wait("msg:9", 2))
+    assert await replica_a.claim("o1", "msg:9")
+    assert not await replica_b.claim("o1", "msg:9")
+    waiter = asyncio.ensure_future(replica_b.wait("o1", "msg:9", 2))
     await asyncio.sleep(0.1)
-    await replica_a.decide("msg:9", passive("<xml>hi</xml>"))
+    await replica_a.decide("o1", "msg:9", passive("<xml>hi</xml>"))
     assert await waiter == passive("<xml>hi</xml>")
     for store in redis_pair:
         await store.close()
@@ -84,10 +84,10 @@ async def test_a_replica_whose_deadline_comes_first_decides_api(
 ) -> None:
     replica_a = Deduplicator(redis_pair[0], 60, "wx1")
     replica_b = Deduplicator(redis_pair[1], 60, "wx1")
-    assert await replica_a.claim("msg:10")
-    assert await replica_b.wait("msg:10", 0.1) is None
-    assert await replica_b.decide("msg:10", API) == API
+    assert await replica_a.claim("o1", "msg:10")
+    assert await replica_b.wait("o1", "msg:10", 0.1) is None
+    assert await replica_b.decide("o1", "msg:10", API) == API
     # The owner's turn ends later: it learns that the replies go through the API.
-    assert await replica_a.decide("msg:10", passive("<late/>")) == API
+    assert await replica_a.decide("o1", "msg:10", passive("<late/>")) == API
     for store in redis_pair:
         await store.close()

@@ -8,7 +8,7 @@ import pytest
 
 from wechat.config import DEFAULT_MENU
 from wechat.mapping import (
-    ASK_TO_TYPE,
+    DirectReply,
     MappingContext,
     city_of,
     intent,
@@ -46,7 +46,7 @@ def test_voice_uses_recognition_or_asks_to_type() -> None:
     assert to_inbound(fields("voice", Recognition="多少钱"), CONTEXT).text == "多少钱"
     missing = to_inbound(fields("voice"), CONTEXT)
     assert missing.text is None
-    assert missing.direct_reply == ASK_TO_TYPE
+    assert missing.direct_reply is DirectReply.ASK_TO_TYPE
 
 
 @pytest.mark.parametrize("msg_type", ["image", "video", "shortvideo"])

@@ -2,8 +2,9 @@
 
 Serves ``GET /cgi-bin/token`` and ``POST /cgi-bin/message/custom/send`` as WeChat
 does (errcode JSON, tokens that can expire), records every delivery, and injects
-faults on request: expire the current token (40001), or answer the next sends with
-any errcode (45015, 48001...), or answer slowly.
+faults on request: expire the current token (40001), answer the next sends with
+any errcode (45015, 48001, -1 "system busy"...) or HTTP status (502...), or
+answer slowly.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class FakeWeChatApi:
         self._generation = 0
         self._valid: set[str] = set()
         self._errors: list[int] = []
+        self._http_errors: list[int] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -83,6 +85,10 @@ class FakeWeChatApi:
     def fail_next(self, errcode: int, times: int = 1) -> None:
         """Answers the next ``times`` sends with ``errcode``."""
         self._errors.extend([errcode] * times)
+
+    def fail_http_next(self, status: int, times: int = 1) -> None:
+        """Answers the next ``times`` sends with HTTP ``status`` and an HTML page."""
+        self._http_errors.extend([status] * times)
 
     def texts_for(self, openid: str) -> list[str]:
         """Texts delivered to ``openid`` so far, in order."""
@@ -126,6 +132,11 @@ class FakeWeChatApi:
         self.send_calls += 1
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        if self._http_errors:
+            status = self._http_errors.pop(0)
+            return web.Response(
+                status=status, text="<html>Bad Gateway</html>", content_type="text/html"
+            )
         if request.query.get("access_token") not in self._valid:
             return _json({"errcode": INVALID_TOKEN, "errmsg": "invalid credential"})
         if self._errors:
