@@ -1,21 +1,52 @@
-"""Lead capture: validate the name and mainland mobile number, then store the lead."""
+"""Lead capture: a name, two separate consents and a mainland mobile, then the lead.
+
+``lead_form`` asks how to address the customer, then whether we may call them
+back about this request (``callback_consent``), then the number, then,
+separately, whether they want promotions (``marketing_consent``; not asked once
+they have opted out, and no is fine). Without the callback yes no number is
+asked for, and one given already is dropped: ``action_submit_lead`` tells the
+customer nothing was kept. With it, the lead is stored with its number
+encrypted and both answers timestamped, in the database or, while it is down,
+in the outbox; the customer is thanked only then, and the tracker keeps only
+the masked number (``138****5678``) from then on.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.marketing_action import CAMPAIGN_SLOT, MarketingAction, sentiment_of
-from marketing.contact import clean_contact_name, mask_mobile, parse_mobile
+from actions.marketing_action import (
+    CAMPAIGN_SLOT,
+    OPT_OUT_SLOT,
+    MarketingAction,
+    sentiment_of,
+)
+from marketing.contact import (
+    clean_contact_name,
+    is_masked_mobile,
+    mask_mobile,
+    parse_mobile,
+)
 from marketing.lead_scoring import LeadSignals, lead_score
-from marketing.store import CLICK, PURCHASE, Interaction, Lead
+from marketing.leads import Lead, seal
+from marketing.outbox import Kept, Write
+from marketing.store import CLICK, PURCHASE, Interaction
 
 logger = logging.getLogger(__name__)
+
+PHONE_SLOT = "phone_number"
+CALLBACK_CONSENT_SLOT = "callback_consent"
+MARKETING_CONSENT_SLOT = "marketing_consent"
+# Lead refs derived from the conversation: a retried action stores the lead once.
+_LEAD_REF_NAMESPACE = uuid.UUID("6c1f7d4e-2a55-4c8e-9a53-0b8f3f1d2e71")
 
 
 def _address(name: str) -> str:
@@ -26,11 +57,42 @@ def _address(name: str) -> str:
 
 
 class ValidateLeadForm(FormValidationAction):  # type: ignore[misc]
-    """Validates ``lead_form``: a usable name and an 11-digit mainland mobile."""
+    """Validates ``lead_form``: a usable name, the consents, a mainland mobile."""
 
     def name(self) -> str:
         """Action name used in the domain."""
         return "validate_lead_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """The domain's slots, less those a no or an opt-out makes pointless.
+
+        No callback consent: no number and no marketing question. Opted out:
+        no marketing question (its answer could not be honoured).
+        """
+        skipped: set[str] = set()
+        if tracker.get_slot(CALLBACK_CONSENT_SLOT) is False:
+            skipped |= {PHONE_SLOT, MARKETING_CONSENT_SLOT}
+        if tracker.get_slot(OPT_OUT_SLOT) is True:
+            skipped.add(MARKETING_CONSENT_SLOT)
+        return [slot for slot in domain_slots if slot not in skipped]
+
+    def validate_callback_consent(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Keeps the answer; a no also drops any number given already."""
+        if slot_value is True:
+            return {CALLBACK_CONSENT_SLOT: True}
+        return {CALLBACK_CONSENT_SLOT: False, PHONE_SLOT: None}
 
     def validate_contact_name(
         self,
@@ -53,7 +115,13 @@ class ValidateLeadForm(FormValidationAction):  # type: ignore[misc]
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """Keeps a mainland mobile as 11 digits, or asks again."""
+        """Keeps a mainland mobile as 11 digits, or asks again.
+
+        The masked number an earlier lead left in the slot is asked for again,
+        without a complaint: it is no number anyone can call.
+        """
+        if isinstance(slot_value, str) and is_masked_mobile(slot_value):
+            return {"phone_number": None}
         number = parse_mobile(slot_value) if isinstance(slot_value, str) else None
         if number is None:
             dispatcher.utter_message(response="utter_invalid_phone_number")
@@ -63,12 +131,14 @@ class ValidateLeadForm(FormValidationAction):  # type: ignore[misc]
 
 
 class ActionSubmitLead(MarketingAction):
-    """Stores a completed lead form; ``utter_lead_received`` thanks the customer.
+    """Stores a completed lead form and tells the customer what became of it.
 
-    The lead carries a consent flag (the number was given after the phone prompt
-    said what it is used for), a marketing-consent flag (not opted out) and a
-    score (:func:`marketing.lead_scoring.lead_score`). A campaign chosen when the
-    customer asked to join one (``campaign_id``) is registered once.
+    ``utter_lead_received`` when the lead is in the database or the outbox,
+    ``utter_lead_not_stored`` without the callback consent, ``utter_lead_failed``
+    when neither would take it. The lead carries both consents with their time
+    (marketing consent ``False`` when the customer said no or has opted out)
+    and a score (:func:`marketing.lead_scoring.lead_score`). A campaign chosen
+    when the customer asked to join one (``campaign_id``) is registered once.
     """
 
     def name(self) -> str:
@@ -89,32 +159,75 @@ class ActionSubmitLead(MarketingAction):
             sentiment=sentiment_of(tracker),
         )
 
-    async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        """Stores the lead (number masked in logs) and any campaign sign-up."""
-        sender = tracker.sender_id
-        number = str(tracker.get_slot("phone_number") or "")
+    async def lead(self, tracker: Tracker, number: str) -> Lead:
+        """The lead of this form, answers timestamped now."""
+        now = self.now()
+        answer = tracker.get_slot(MARKETING_CONSENT_SLOT)
         campaign = tracker.get_slot(CAMPAIGN_SLOT)
-        lead = Lead(
-            user_id=sender,
+        return Lead(
+            user_id=tracker.sender_id,
             name=str(tracker.get_slot("contact_name") or ""),
             phone=number,
             consent=True,
-            marketing_consent=not await self.opted_out(tracker),
+            consent_at=now,
+            marketing_consent=answer is True and not await self.opted_out(tracker),
+            marketing_consent_at=now if answer is not None else None,
             score=lead_score(await self.signals(tracker)),
             campaign=campaign if isinstance(campaign, str) else None,
+            ref=lead_ref(tracker),
         )
-        await self.db(lambda s: s.add_lead(lead), fallback=None)
-        if lead.campaign:
-            joined = await self.db(
-                lambda s: s.join_campaign(sender, str(lead.campaign)), fallback=False
-            )
-            logger.info("Campaign %s sign-up new: %s", lead.campaign, joined)
+
+    async def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Stores the lead (number sealed) and any campaign sign-up."""
+        # Consent covers this request only: a next lead asks again.
+        events = [
+            SlotSet(CALLBACK_CONSENT_SLOT, None),
+            SlotSet(MARKETING_CONSENT_SLOT, None),
+        ]
+        number = parse_mobile(str(tracker.get_slot(PHONE_SLOT) or ""))
+        if tracker.get_slot(CALLBACK_CONSENT_SLOT) is not True or number is None:
+            dispatcher.utter_message(response="utter_lead_not_stored")
+            return [SlotSet(PHONE_SLOT, None), *events]
+        lead = await self.lead(tracker, number)
+        kept = await self.keep(Write.lead(seal(lead, self.cipher, self.now())))
         logger.info(
-            "Lead received from sender %s: %s (score %.2f)",
-            sender,
+            "Lead %s (%s, score %.2f, marketing consent %s): %s.",
+            lead.ref,
             mask_mobile(number),
             lead.score,
+            lead.marketing_consent,
+            kept.value,
         )
-        return []
+        if kept is Kept.LOST:
+            dispatcher.utter_message(response="utter_lead_failed")
+            return [SlotSet(PHONE_SLOT, None), *events]
+        if lead.campaign:
+            signup = Write.signup(lead.user_id, lead.campaign, self.now())
+            logger.info(
+                "Campaign %s sign-up: %s.",
+                lead.campaign,
+                (await self.keep(signup)).value,
+            )
+        dispatcher.utter_message(response="utter_lead_received", contact_name=lead.name)
+        return [SlotSet(PHONE_SLOT, mask_mobile(number)), *events]
+
+
+def lead_ref(tracker: Tracker) -> str:
+    """An id of the lead, the same when the action runs again for the same turn.
+
+    Derived from the conversation and the time of its latest user message;
+    random when the tracker carries no events (tests, a tracker without history).
+    """
+    stamp = next(
+        (
+            e.get("timestamp")
+            for e in reversed(tracker.events)
+            if e.get("event") == "user"
+        ),
+        None,
+    )
+    if stamp is None:
+        return uuid.uuid4().hex
+    return uuid.uuid5(_LEAD_REF_NAMESPACE, f"{tracker.sender_id}:{stamp}").hex

@@ -1,13 +1,17 @@
 """The base of marketing actions: the store, the opt-out rule and safe database calls.
 
-A database that is down must never cost the customer a reply: every store call
+A database that is down must never cost the customer a reply: every store read
 goes through :meth:`MarketingAction.db`, which runs it in a worker thread, logs
-a database error and returns a fallback value.
+a database error and returns a fallback value. Writes that must not be lost
+(leads, opt-outs, sign-ups, deletions) go through :meth:`MarketingAction.keep`:
+the database, else the durable outbox (:mod:`marketing.outbox`), whose queued
+writes are replayed first, and whenever the store connects again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from abc import ABC
@@ -22,9 +26,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.catalog_action import CatalogAction
 from catalog.model import Catalog, Product
 from marketing.connection import LazyStore, StoreFactory, StoreUnavailable
-from marketing.settings import Settings, load_settings
+from marketing.outbox import Kept, MarketingOutbox, Write, keep
+from marketing.settings import Settings, data_cipher, load_settings
 from marketing.store import IMPRESSION, Interaction, MarketingStore, utc_now
 from marketing.tracking import Shown, impressions
+from outbox.queue import DurableQueue
+from privacy.cipher import DataCipher
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +52,14 @@ class MarketingAction(CatalogAction, ABC):
         store: Makes the store (the configured database, connected on first use,
             by default).
         settings: The marketing settings (``load_settings()`` by default).
+        cipher: Encrypts phone numbers at rest (from ``settings`` by default).
+        outbox: Where writes wait while the database is down (the queue file of
+            ``settings.outbox_path`` by default).
+
+    Raises:
+        marketing.settings.SettingsError: The settings are unusable (in
+            production: no data key), so the action server does not start.
+        outbox.queue.QueueError: The outbox file cannot be opened.
     """
 
     def __init__(
@@ -53,10 +68,18 @@ class MarketingAction(CatalogAction, ABC):
         today: Callable[[], date] = date.today,
         store: StoreFactory | None = None,
         settings: Settings | None = None,
+        cipher: DataCipher | None = None,
+        outbox: MarketingOutbox | None = None,
     ) -> None:
         super().__init__(catalog, today)
         self.settings = settings or load_settings()
-        self._store_factory = store or LazyStore(self.settings.database_url)
+        self.cipher = cipher or data_cipher(self.settings)
+        self.outbox = outbox or MarketingOutbox(DurableQueue(self.settings.outbox_path))
+        self._store_factory = store or LazyStore(
+            self.settings.database_url,
+            connect=functools.partial(MarketingStore.from_url, cipher=self.cipher),
+            on_connect=self.outbox.replay,
+        )
 
     async def db(self, call: Callable[[MarketingStore], T], fallback: T) -> T:
         """Runs ``call(store)`` off the event loop; a database error falls back.
@@ -84,6 +107,15 @@ class MarketingAction(CatalogAction, ABC):
                 self.name(),
             )
             return fallback
+
+    async def keep(self, write: Write) -> Kept:
+        """Stores ``write`` in the database, else in the outbox, off the event loop.
+
+        Returns:
+            Where it went; :attr:`Kept.LOST` only when neither would take it
+            (then the customer must not be told it was done).
+        """
+        return await asyncio.to_thread(keep, write, self._store_factory, self.outbox)
 
     def now(self) -> datetime:
         """The current time for logged events (UTC, naive)."""

@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.marketing_action import OPT_OUT_SLOT, MarketingAction
+from marketing.outbox import Write
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +40,10 @@ class ActionUnsubscribe(MarketingAction):
     ) -> list[dict[str, Any]]:
         """Sets the opt-out slot and stores it, without a message of its own.
 
-        A database outage keeps the slot (honoured in this conversation) and logs
-        the error, so the turn goes on as usual.
+        While the database is down the opt-out waits in the outbox and is
+        written when it is back; the slot honours it in this conversation
+        meanwhile, whatever happened to the write.
         """
-        sender = tracker.sender_id
-        await self.db(lambda s: s.opt_out(sender), fallback=None)
-        logger.info("Marketing opt-out recorded for sender %s.", sender)
+        kept = await self.keep(Write.opt_out(tracker.sender_id, self.now()))
+        logger.info("Marketing opt-out of %s: %s.", tracker.sender_id, kept.value)
         return [SlotSet(OPT_OUT_SLOT, True)]

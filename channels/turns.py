@@ -38,7 +38,7 @@ from channels.output import CHANNEL_NAME, WeChatCollector
 from channels.tracker_erasure import erase_conversation
 from wechat.config import WeChatSettings
 from wechat.dedup import API, EMPTY, Deduplicator, message_key, passive, passive_xml
-from wechat.delivery import DEFAULT_RETRY_QUEUE_PATH, Delivery, MessageSender
+from wechat.delivery import Delivery, MessageSender
 from wechat.erasure import erase_openid
 from wechat.mapping import DirectReply, Inbound
 from wechat.menus import MenuMemory
@@ -60,11 +60,6 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 TrackerStoreSource = Callable[[], "TrackerStore | None"]
 # After a 48001 the account is treated as passive-only for this long.
 PASSIVE_ONLY_TTL_S = 3600
-# A turn still running this long after its message arrived gets the apology (Rasa
-# waits up to 300 s for the action server).
-DEFAULT_TURN_TIMEOUT_S = 30.0
-# Where the customer-facing texts live when no ``texts`` are given.
-DEFAULT_DOMAIN_PATH = "domain.yml"
 
 __all__ = ["MessageSender", "TurnRunner"]
 
@@ -76,10 +71,11 @@ class TurnRunner:
         settings: the channel's settings.
         store: memory or Redis, shared with the de-dup keys and menus.
         api: the customer-service API.
-        texts: what the channel says by itself; read from ``domain.yml`` in the
-            working directory when not given.
-        retry_queue_path: the durable queue of API messages WeChat refused.
-        turn_timeout_s: when a still-running turn gets the apology.
+        texts: what the channel says by itself.
+        retry_queue_path: the durable queue of API messages WeChat refused
+            (``settings.retry_queue_path`` by default).
+        turn_timeout_s: when a still-running turn gets the apology
+            (``settings.turn_timeout_s`` by default).
         delivery: the API delivery; built over ``api`` when not given.
         tracker_store: Rasa's tracker store for data-deletion requests, when
             ``answer`` is given none.
@@ -91,22 +87,24 @@ class TurnRunner:
         store: KeyValueStore,
         api: MessageSender,
         *,
-        texts: ChannelTexts | None = None,
-        retry_queue_path: str | Path = DEFAULT_RETRY_QUEUE_PATH,
-        turn_timeout_s: float = DEFAULT_TURN_TIMEOUT_S,
+        texts: ChannelTexts,
+        retry_queue_path: str | Path | None = None,
+        turn_timeout_s: float | None = None,
         delivery: Delivery | None = None,
         tracker_store: TrackerStoreSource | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
-        self._texts = texts or ChannelTexts.from_domain_file(DEFAULT_DOMAIN_PATH)
-        self._turn_timeout_s = turn_timeout_s
+        self._texts = texts
+        self._turn_timeout_s = turn_timeout_s or settings.turn_timeout_s
         self._tracker_store = tracker_store
         self._dedup = Deduplicator(store, settings.dedup_ttl_s, settings.app_id)
         self._menus = MenuMemory(store, settings.menu_ttl_s, settings.app_id)
         self._passive_only_key = f"{settings.app_id}:passive_only"
         self._delivery = delivery or Delivery(
-            api, retry_queue_path, on_not_authorised=self._passive_only
+            api,
+            retry_queue_path or settings.retry_queue_path,
+            on_not_authorised=self._passive_only,
         )
         self._delivery_started = False
         # Strong references: the loop keeps only weak ones to running tasks.
@@ -149,7 +147,7 @@ class TurnRunner:
             inbound=inbound,
             deadline_at=started_at + self._settings.reply_deadline_s,
             timeout_at=started_at + self._turn_timeout_s,
-            tracker_store=tracker_store or self._tracker_store,
+            tracker_store=_first_of(tracker_store, self._tracker_store),
         )
         deadline_at = turn.deadline_at
         if await self._dedup.claim(openid, key):
@@ -343,3 +341,16 @@ class _Turn:
     deadline_at: float
     timeout_at: float
     tracker_store: TrackerStoreSource | None
+
+
+def _first_of(*sources: TrackerStoreSource | None) -> TrackerStoreSource:
+    """The first tracker store any of ``sources`` gives."""
+
+    def first() -> TrackerStore | None:
+        for source in sources:
+            store = source() if source is not None else None
+            if store is not None:
+                return store
+        return None
+
+    return first

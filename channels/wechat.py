@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.tracker_store import TrackerStore
 from rasa.shared.exceptions import InvalidConfigException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -218,7 +219,11 @@ class WeChatInput(InputChannel):
         if answer is None:
             inbound = to_inbound(fields, self._context)
             answer = await self.runner.answer(
-                fields, inbound, on_new_message, started_at
+                fields,
+                inbound,
+                on_new_message,
+                started_at,
+                tracker_store=lambda: _tracker_store(request),
             )
         if answer == SUCCESS:
             return response.text(SUCCESS)
@@ -278,3 +283,9 @@ class WeChatInput(InputChannel):
         body = b"".join(chunks) or (request.body or b"")
         check_size(body, limit)
         return body
+
+
+def _tracker_store(request: Request) -> TrackerStore | None:
+    """Rasa's tracker store, through the agent ``rasa run`` keeps on the app."""
+    agent = getattr(request.app.ctx, "agent", None)
+    return getattr(agent, "tracker_store", None)

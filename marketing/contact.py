@@ -74,6 +74,14 @@ def mask_mobile(number: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
+_MASKED_MOBILE = re.compile(r"1\d{2}\*{4}\d{4}")
+
+
+def is_masked_mobile(text: str) -> bool:
+    """Whether ``text`` is a number as :func:`mask_mobile` shows it (138****5678)."""
+    return _MASKED_MOBILE.fullmatch(text.strip()) is not None
+
+
 def clean_contact_name(text: str) -> str | None:
     """Extracts how to address the customer from a reply such as ``我姓王``.
 

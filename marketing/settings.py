@@ -5,6 +5,11 @@ its own settings: first the optional ``marketing:`` section of ``endpoints.yml``
 (Rasa ignores keys it does not know), then ``AURORA_*`` environment variables,
 which win. Every default lives in :class:`Settings`.
 
+Phone numbers are encrypted at rest with ``data_key``. Without one, the
+``development`` profile generates a key and keeps it in ``data_key_file`` (with a
+warning); the ``production`` profile refuses to start (a :class:`SettingsError`
+naming ``AURORA_DATA_KEY``): no lead is ever stored in clear.
+
 | setting | environment variable | default |
 | --- | --- | --- |
 | ``database_url`` | ``AURORA_DATABASE_URL`` | SQLite file ``.runtime/marketing.db`` |
@@ -19,6 +24,11 @@ which win. Every default lives in :class:`Settings`.
 | ``tracking_base_url`` | ``AURORA_TRACKING_BASE_URL`` | unset: links carry ``?trk=`` |
 | ``tracking_token`` | ``AURORA_TRACKING_TOKEN`` | unset: order callback off |
 | ``cf_min_interactions`` | ``AURORA_CF_MIN_INTERACTIONS`` | ``50`` |
+| ``profile`` | ``AURORA_PROFILE`` | ``development`` / ``production`` |
+| ``data_key`` | ``AURORA_DATA_KEY`` | unset (development: ``data_key_file``) |
+| ``data_key_file`` | ``AURORA_DATA_KEY_FILE`` | ``.runtime/data.key`` |
+| ``outbox_path`` | ``AURORA_OUTBOX_PATH`` | ``.runtime/marketing_outbox.db`` |
+| ``retention_days`` | ``AURORA_RETENTION_DAYS`` | ``365`` (marketing events kept) |
 """
 
 from __future__ import annotations
@@ -33,12 +43,18 @@ from typing import Any
 
 import yaml
 
+from privacy.cipher import CipherError, DataCipher, check_key, load_or_create_key
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ENDPOINTS = ROOT / "endpoints.yml"
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / '.runtime' / 'marketing.db'}"
+DEFAULT_OUTBOX_PATH = str(ROOT / ".runtime" / "marketing_outbox.db")
+DEFAULT_DATA_KEY_FILE = str(ROOT / ".runtime" / "data.key")
 GENERATOR_BACKENDS = ("template", "transformers", "openai")
+DEVELOPMENT, PRODUCTION = "development", "production"
+PROFILES = (DEVELOPMENT, PRODUCTION)
 ENV_PREFIX = "AURORA_"
 # The YAML section of endpoints.yml read by the action server.
 ENDPOINTS_SECTION = "marketing"
@@ -74,8 +90,19 @@ class Settings:
     tracking_token: str | None = None
     # Interactions logged before the collaborative signal joins the ranking.
     cf_min_interactions: int = 50
+    # development or production: production refuses development shortcuts.
+    profile: str = DEVELOPMENT
+    # Key that encrypts phone numbers at rest (32 bytes, urlsafe base64).
+    data_key: str | None = None
+    # Where development keeps a generated key when data_key is unset.
+    data_key_file: str = DEFAULT_DATA_KEY_FILE
+    # Durable queue of leads, opt-outs and deletions while the database is down.
+    outbox_path: str = DEFAULT_OUTBOX_PATH
+    # Marketing events (interactions) older than this are purged.
+    retention_days: int = 365
 
     def __post_init__(self) -> None:
+        self._check_privacy()
         if self.generator not in GENERATOR_BACKENDS:
             raise SettingsError(
                 f"generator {self.generator!r} is unknown; use one of "
@@ -85,6 +112,44 @@ class Settings:
             raise SettingsError("generator_timeout_s must be positive")
         if self.device not in ("auto", "cpu", "cuda"):
             raise SettingsError(f"device {self.device!r}: use auto, cpu or cuda")
+        if self.retention_days < 1:
+            raise SettingsError("retention_days must be at least 1")
+
+    def _check_privacy(self) -> None:
+        if self.profile not in PROFILES:
+            raise SettingsError(
+                f"profile {self.profile!r} is unknown; set AURORA_PROFILE to one of "
+                f"{PROFILES}"
+            )
+        if self.data_key is not None:
+            try:
+                check_key(self.data_key)
+            except CipherError as e:
+                raise SettingsError(f"AURORA_DATA_KEY: {e}") from e
+        elif self.profile == PRODUCTION:
+            raise SettingsError(
+                "AURORA_DATA_KEY is not set: the production profile stores no phone "
+                "number in clear; set it to a key from "
+                "`python -c 'from privacy.cipher import generate_key; "
+                "print(generate_key())'`"
+            )
+
+
+def data_cipher(settings: Settings) -> DataCipher:
+    """The cipher for personal data at rest that ``settings`` call for.
+
+    The configured key; without one (development only, :class:`Settings` refuses
+    it in production) the key kept in ``data_key_file``, with a warning.
+
+    Raises:
+        SettingsError: The development key file cannot be used.
+    """
+    if settings.data_key is not None:
+        return DataCipher(settings.data_key)
+    try:
+        return DataCipher(load_or_create_key(Path(settings.data_key_file)))
+    except CipherError as e:
+        raise SettingsError(f"AURORA_DATA_KEY_FILE: {e}") from e
 
 
 def _coerce(field: dataclasses.Field[Any], raw: object) -> Any:

@@ -1,5 +1,11 @@
 """The marketing store: interactions, leads, opt-outs and campaign sign-ups in SQL.
 
+Leads are written sealed (phone encrypted, :mod:`marketing.leads`) and read back
+decrypted with the store's cipher. :meth:`MarketingStore.erase_user` deletes all
+of a customer's rows; :meth:`MarketingStore.purge_before` the marketing events
+past retention. One class over one engine and the table handles every method
+shares, hence a little over 300 lines in one module.
+
 SQLAlchemy Core over any URL it knows: a SQLite file by default, PostgreSQL in
 production (``postgresql://user@host:5432/db``). Calls are synchronous; actions run
 them in a worker thread (:mod:`actions.marketing_action`) so the event loop never
@@ -17,13 +23,16 @@ from pathlib import Path
 from sqlalchemy import (
     MetaData,
     create_engine,
+    delete,
     func,
     select,
 )
 from sqlalchemy.engine import Engine, RowMapping, make_url
 from sqlalchemy.exc import IntegrityError
 
+from marketing.leads import Lead, SealedLead
 from marketing.schema import tables
+from privacy.cipher import CipherError, DataCipher
 
 logger = logging.getLogger(__name__)
 
@@ -64,19 +73,6 @@ class Interaction:
     target_url: str | None = None
 
 
-@dataclass(frozen=True)
-class Lead:
-    """A completed lead form."""
-
-    user_id: str
-    name: str
-    phone: str
-    consent: bool
-    marketing_consent: bool
-    score: float
-    campaign: str | None = None
-
-
 class MarketingStore:
     """Reads and writes the marketing tables through one SQLAlchemy engine.
 
@@ -84,19 +80,29 @@ class MarketingStore:
         engine: Where the tables live.
         schema: Optional schema (PostgreSQL) holding the tables.
         clock: Timestamps for new rows (UTC, naive).
+        cipher: Decrypts the phone numbers of leads (:meth:`leads`).
     """
 
     def __init__(
-        self, engine: Engine, schema: str | None = None, clock: Clock = utc_now
+        self,
+        engine: Engine,
+        schema: str | None = None,
+        clock: Clock = utc_now,
+        cipher: DataCipher | None = None,
     ) -> None:
         self.engine = engine
         self.metadata = MetaData(schema=schema)
         self._t = tables(self.metadata)
         self._clock = clock
+        self._cipher = cipher
 
     @classmethod
     def from_url(
-        cls, url: str, schema: str | None = None, clock: Clock = utc_now
+        cls,
+        url: str,
+        schema: str | None = None,
+        clock: Clock = utc_now,
+        cipher: DataCipher | None = None,
     ) -> MarketingStore:
         """Connects to ``url`` and creates any missing table.
 
@@ -110,7 +116,7 @@ class MarketingStore:
         engine = create_engine(
             url, future=True, pool_pre_ping=True, connect_args=connect_args(url)
         )
-        store = cls(engine, schema=schema, clock=clock)
+        store = cls(engine, schema=schema, clock=clock, cipher=cipher)
         store.create_tables()
         return store
 
@@ -190,26 +196,55 @@ class MarketingStore:
 
     # --- leads, opt-outs and sign-ups ------------------------------------------
 
-    def add_lead(self, lead: Lead) -> None:
-        """Stores a completed lead form."""
-        values = {**lead.__dict__, "created_at": self._clock()}
-        with self.engine.begin() as connection:
-            connection.execute(self._t["leads"].insert(), [values])
+    def add_lead(self, lead: SealedLead) -> bool:
+        """Stores a sealed lead once (by its ``ref``).
+
+        Returns:
+            ``True`` when stored now, ``False`` when it was stored before.
+        """
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(self._t["leads"].insert(), [lead.__dict__])
+        except IntegrityError:
+            if self._lead_exists(lead.ref):
+                return False  # an earlier try or replay stored it
+            raise
+        return True
+
+    def _lead_exists(self, ref: str) -> bool:
+        table = self._t["leads"]
+        with self.engine.connect() as connection:
+            query = select(table.c.id).where(table.c.ref == ref)
+            return connection.execute(query).first() is not None
 
     def leads(self, user_id: str) -> list[Lead]:
-        """The customer's leads, oldest first."""
+        """The customer's leads, oldest first, numbers decrypted.
+
+        Raises:
+            privacy.cipher.CipherError: The store has no cipher, or not the key
+                the leads were sealed with.
+        """
+        if self._cipher is None:
+            raise CipherError("the store was given no data key to read leads")
         table = self._t["leads"]
         query = select(table).where(table.c.user_id == user_id).order_by(table.c.id)
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
-        fields = Lead.__dataclass_fields__
-        return [Lead(**{k: r[k] for k in fields}) for r in rows]
+        fields = SealedLead.__dataclass_fields__
+        return [
+            SealedLead(**{k: r[k] for k in fields}).unseal(self._cipher) for r in rows
+        ]
 
-    def opt_out(self, user_id: str) -> None:
-        """Records that the customer wants no marketing messages (idempotent)."""
+    def opt_out(self, user_id: str, at: datetime | None = None) -> None:
+        """Records that the customer wants no marketing messages (idempotent).
+
+        Args:
+            user_id: The customer.
+            at: When they said so (now by default; earlier for a replay).
+        """
         if self.is_opted_out(user_id):
             return
-        row = {"user_id": user_id, "created_at": self._clock()}
+        row = {"user_id": user_id, "created_at": at or self._clock()}
         try:
             with self.engine.begin() as connection:
                 connection.execute(self._t["opt_outs"].insert(), [row])
@@ -223,8 +258,10 @@ class MarketingStore:
         with self.engine.connect() as connection:
             return connection.execute(query).first() is not None
 
-    def join_campaign(self, user_id: str, campaign_id: str) -> bool:
-        """Registers the customer for a campaign once.
+    def join_campaign(
+        self, user_id: str, campaign_id: str, at: datetime | None = None
+    ) -> bool:
+        """Registers the customer for a campaign once (``at``: now by default).
 
         Returns:
             ``True`` for a new registration, ``False`` when already registered.
@@ -232,7 +269,7 @@ class MarketingStore:
         row = {
             "user_id": user_id,
             "campaign_id": campaign_id,
-            "created_at": self._clock(),
+            "created_at": at or self._clock(),
         }
         try:
             with self.engine.begin() as connection:
@@ -247,6 +284,34 @@ class MarketingStore:
         query = select(table.c.campaign_id).where(table.c.user_id == user_id)
         with self.engine.connect() as connection:
             return {str(r[0]) for r in connection.execute(query)}
+
+    # --- deletion -------------------------------------------------------------
+
+    def erase_user(self, user_id: str) -> dict[str, int]:
+        """Deletes every row of the customer, in every table, in one transaction.
+
+        Returns:
+            Rows deleted, by table.
+        """
+        counts = {}
+        with self.engine.begin() as connection:
+            for name, table in self._t.items():
+                query = delete(table).where(table.c.user_id == user_id)
+                counts[name] = connection.execute(query).rowcount
+        return counts
+
+    def purge_before(self, cutoff: datetime) -> dict[str, int]:
+        """Deletes marketing events (interactions) logged before ``cutoff`` (UTC).
+
+        Returns:
+            Rows deleted, by table.
+        """
+        table = self._t["interactions"]
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(table).where(table.c.created_at < cutoff)
+            )
+        return {"interactions": result.rowcount}
 
 
 def _interaction(row: RowMapping) -> Interaction:

@@ -124,6 +124,8 @@ def running_bot(
         **bot_environment(),
         "RASA_TELEMETRY_ENABLED": "false",
         "AURORA_DATABASE_URL": marketing_url(folder),
+        "AURORA_OUTBOX_PATH": str(folder / "marketing_outbox.db"),
+        "AURORA_DATA_KEY_FILE": str(folder / "data.key"),
     }
     commands = {
         "actions": [str(BIN / "python"), "-m", "actions.server",

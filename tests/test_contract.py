@@ -26,7 +26,8 @@ INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge",
     "ask_product_info", "ask_price", "ask_promotion", "request_recommendation",
     "purchase", "ask_shipping", "ask_return", "complain", "request_human",
-    "ask_store", "join_campaign", "unsubscribe", "leave_contact", "out_of_scope",
+    "ask_store", "join_campaign", "unsubscribe", "delete_my_data", "leave_contact",
+    "out_of_scope",
 }  # fmt: skip
 ENTITIES = {
     "product_category", "product", "budget", "phone_number", "order_id", "city",

@@ -74,12 +74,25 @@ def test_lead_form_collects_and_validates_contact_details(
         say(webhook, sender, "我想留个电话，让顾问联系我")
         == responses["utter_ask_contact_name"]
     )
-    assert say(webhook, sender, "我姓王") == responses["utter_ask_phone_number"]
+    assert say(webhook, sender, "我姓王") == responses["utter_ask_callback_consent"]
+    assert say(webhook, sender, "同意") == responses["utter_ask_phone_number"]
     assert say(webhook, sender, "138123") == (
         responses["utter_invalid_phone_number"] + responses["utter_ask_phone_number"]
     )
-    [thanks] = say(webhook, sender, "13812345678")
+    assert (
+        say(webhook, sender, "13812345678") == responses["utter_ask_marketing_consent"]
+    )
+    [thanks] = say(webhook, sender, "不用了")
     assert thanks.startswith("收到，王先生/女士！")
+
+
+def test_lead_form_without_callback_consent_keeps_no_number(
+    webhook: str, responses: dict[str, list[str]]
+) -> None:
+    sender = "e2e-lead-no-consent"
+    say(webhook, sender, "我想留个电话，让顾问联系我")
+    assert say(webhook, sender, "我姓李") == responses["utter_ask_callback_consent"]
+    assert say(webhook, sender, "不同意") == responses["utter_lead_not_stored"]
 
 
 @pytest.mark.parametrize(

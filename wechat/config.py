@@ -78,6 +78,12 @@ DEFAULT_REQUIRE_SAFE_MODE = False
 # Where the texts the channel says itself live (utter_wechat_*), relative to the
 # directory Rasa runs in.
 DEFAULT_DOMAIN_PATH = "domain.yml"
+# A turn still running this long after its message arrived gets the apology
+# (utter_wechat_apology) through the API; Rasa waits up to 300 s for actions.
+DEFAULT_TURN_TIMEOUT_S = 30.0
+# The durable queue of customer-service messages WeChat refused for now, relative
+# to the directory Rasa runs in.
+DEFAULT_RETRY_QUEUE_PATH = ".runtime/wechat_retry.db"
 # Custom-menu CLICK keys (set in WeChat's console) and the message each sends.
 DEFAULT_MENU: dict[str, str] = {
     "MENU_PROMOTION": "/ask_promotion",
@@ -123,6 +129,8 @@ class WeChatSettings:
         menu_ttl_s: lifetime of a numbered quick-reply menu.
         followup_delay_s: pause before the API messages that follow a passive answer.
         domain_path: the domain file holding the channel's own texts.
+        turn_timeout_s: when a still-running turn gets the apology.
+        retry_queue_path: the durable queue of refused customer-service messages.
     """
 
     token: str
@@ -148,6 +156,8 @@ class WeChatSettings:
     menu_ttl_s: int = DEFAULT_MENU_TTL_S
     followup_delay_s: float = DEFAULT_FOLLOWUP_DELAY_S
     domain_path: str = DEFAULT_DOMAIN_PATH
+    turn_timeout_s: float = DEFAULT_TURN_TIMEOUT_S
+    retry_queue_path: str = DEFAULT_RETRY_QUEUE_PATH
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatSettings:
@@ -221,6 +231,12 @@ class WeChatSettings:
                     values.get("followup_delay_s", DEFAULT_FOLLOWUP_DELAY_S)
                 ),
                 domain_path=str(values.get("domain_path", DEFAULT_DOMAIN_PATH)),
+                turn_timeout_s=float(
+                    values.get("turn_timeout_s", DEFAULT_TURN_TIMEOUT_S)
+                ),
+                retry_queue_path=str(
+                    values.get("retry_queue_path", DEFAULT_RETRY_QUEUE_PATH)
+                ),
             )
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{_SECTION}: {e}") from e
@@ -275,6 +291,10 @@ class WeChatSettings:
             )
         if self.rate_limit_messages < 0:
             raise ConfigError("rate_limit_messages must be 0 (no limit) or more")
+        if not self.reply_deadline_s < self.turn_timeout_s <= 300:
+            raise ConfigError(
+                "turn_timeout_s must be over reply_deadline_s and at most 300"
+            )
         if not 0 < self.rate_limit_window_s <= 86400:
             raise ConfigError("rate_limit_window_s must be between 0 and 86400")
         if self.encoding_aes_key is not None:

@@ -34,12 +34,11 @@ from typing import Any, Protocol
 
 from outbox.queue import DurableQueue, Entry, QueueError
 from wechat.api_client import NOT_AUTHORISED, OUTSIDE_WINDOW, TRANSPORT_ERROR
+from wechat.config import DEFAULT_RETRY_QUEUE_PATH
 from wechat.errors import WeChatApiError
 
 logger = logging.getLogger(__name__)
 
-# Where queued messages wait; relative to the working directory (the project).
-DEFAULT_RETRY_QUEUE_PATH = ".runtime/wechat_retry.db"
 QUEUE_KIND = "wechat_cs"
 # Tries of one message while a turn delivers, and the first pause between them.
 DEFAULT_TRIES = 3

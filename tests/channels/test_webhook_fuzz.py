@@ -244,7 +244,7 @@ async def test_any_text_is_answered_to_its_sender(
     sender = parse_xml(xml, 1 << 20)["FromUserName"]
     query, body = served.sim.signed(xml, encrypt=aes)
     status, answer = await check(served, boundary, target(query), body.encode())
-    assert status == 200
+    assert status == 200, answer
     if not content.strip():
         assert answer == SUCCESS.encode()
         return

@@ -56,3 +56,22 @@ def test_a_bug_is_not_taken_for_a_database_that_is_down() -> None:
     for _ in range(2):  # not remembered as a failed connection
         with pytest.raises(TypeError):
             store()
+
+
+def test_each_connection_runs_on_connect_once(tmp_path: Path) -> None:
+    seen: list[MarketingStore] = []
+    store = LazyStore(f"sqlite:///{tmp_path / 'ok.db'}", on_connect=seen.append)
+    first = store()
+    store()
+    assert seen == [first]
+    store.close()
+    assert seen == [first, store()]
+    store.close()
+
+
+def test_a_failed_connection_runs_no_on_connect() -> None:
+    seen: list[MarketingStore] = []
+    store = LazyStore(DOWN, on_connect=seen.append)
+    with pytest.raises(sa_exc.OperationalError):
+        store()
+    assert seen == []

@@ -2,59 +2,39 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from marketing.leads import Lead, seal
 from marketing.store import (
     CLICK,
     CONNECT_TIMEOUT_S,
     IMPRESSION,
     PURCHASE,
     Interaction,
-    Lead,
     MarketingStore,
     connect_args,
 )
-from tests.services import service_unavailable
-
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-T0 = datetime(2026, 11, 22, 10, 0)
-
-
-def _postgres_store() -> Iterator[MarketingStore]:
-    engine = sa.create_engine(POSTGRES_URL, future=True)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as e:
-        service_unavailable(f"PostgreSQL on 127.0.0.1:5432 is unreachable: {e}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        store = MarketingStore(engine, schema=schema, clock=lambda: T0)
-        store.create_tables()
-        yield store
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+from privacy.cipher import CipherError, DataCipher, generate_key
+from tests.marketing.fixtures import T0
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MarketingStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'sub' / 'm.db'}"
-        sqlite = MarketingStore.from_url(url, clock=lambda: T0)
-        yield sqlite
-        sqlite.engine.dispose()
-    else:
-        yield from _postgres_store()
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, cipher: DataCipher
+) -> Iterator[MarketingStore]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_db")
+        return
+    url = f"sqlite:///{tmp_path / 'sub' / 'm.db'}"
+    sqlite = MarketingStore.from_url(url, clock=lambda: T0, cipher=cipher)
+    yield sqlite
+    sqlite.engine.dispose()
 
 
 def _impression(user: str, item: str, trk: str, variant: str = "hybrid") -> Interaction:
@@ -116,10 +96,86 @@ def test_campaign_sign_up_is_idempotent(store: MarketingStore) -> None:
     assert store.campaigns_of("u1") == {"camp-a"}
 
 
-def test_leads_keep_consent_and_score(store: MarketingStore) -> None:
-    lead = Lead("u1", "王先生", "13812345678", True, False, 0.7, "camp-a")
-    store.add_lead(lead)
+def test_leads_keep_consent_and_score(
+    store: MarketingStore, cipher: DataCipher
+) -> None:
+    lead = Lead(
+        "u1", "王先生", "13812345678", True, False, 0.7, "camp-a", T0, T0, ref="r1"
+    )
+    assert store.add_lead(seal(lead, cipher, T0)) is True
+    assert store.add_lead(seal(lead, cipher, T0)) is False  # once, by its ref
     assert store.leads("u1") == [lead]
+
+
+def test_the_leads_table_holds_no_number_in_clear(
+    store: MarketingStore, cipher: DataCipher
+) -> None:
+    store.add_lead(seal(Lead("u1", "王", "13812345678", True, True, 0.5), cipher, T0))
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.select(store.metadata.tables[_leads(store)])).all()
+    assert "13812345678" not in repr(rows)
+    assert "138****5678" in repr(rows)
+
+
+def test_leads_cannot_be_read_without_the_key(store: MarketingStore) -> None:
+    other = DataCipher(generate_key())
+    store.add_lead(seal(Lead("u1", "王", "13812345678", True, True, 0.5), other, T0))
+    with pytest.raises(CipherError):
+        store.leads("u1")
+    keyless = MarketingStore(store.engine, schema=store.metadata.schema)
+    with pytest.raises(CipherError):
+        keyless.leads("u1")
+
+
+def test_erase_user_leaves_nothing_of_the_customer(
+    store: MarketingStore, cipher: DataCipher
+) -> None:
+    for user in ("u1", "u2"):
+        store.log([_impression(user, "p1", f"t-{user}")])
+        store.record_event(f"t-{user}", CLICK)
+        store.add_lead(
+            seal(Lead(user, "王", "13812345678", True, True, 0.5), cipher, T0)
+        )
+        store.opt_out(user)
+        store.join_campaign(user, "camp-a")
+    counts = store.erase_user("u1")
+    assert counts == {
+        "interactions": 2,
+        "leads": 1,
+        "opt_outs": 1,
+        "campaign_signups": 1,
+    }
+    assert _rows_of(store, "u1") == {}
+    assert set(_rows_of(store, "u2")) == set(counts)
+    assert store.erase_user("u1") == dict.fromkeys(counts, 0)
+
+
+def test_purge_before_deletes_only_older_marketing_events(
+    store: MarketingStore, cipher: DataCipher
+) -> None:
+    old, new = T0 - timedelta(days=400), T0 - timedelta(days=10)
+    store.log([replace(_impression("u1", "p1", "t1"), created_at=old)])
+    store.log([replace(_impression("u1", "p2", "t2"), created_at=new)])
+    store.add_lead(seal(Lead("u1", "王", "13812345678", True, True, 0.5), cipher, old))
+    assert store.purge_before(T0 - timedelta(days=365)) == {"interactions": 1}
+    assert [i.item_id for i in store.history("u1")] == ["p2"]
+    assert len(store.leads("u1")) == 1
+
+
+def _leads(store: MarketingStore) -> str:
+    schema = store.metadata.schema
+    return f"{schema}.leads" if schema else "leads"
+
+
+def _rows_of(store: MarketingStore, user_id: str) -> dict[str, int]:
+    """Rows of ``user_id`` per table, over every table the store has."""
+    found = {}
+    with store.engine.connect() as connection:
+        for table in store.metadata.tables.values():
+            query = sa.select(sa.func.count()).where(table.c.user_id == user_id)
+            if count := connection.execute(query).scalar_one():
+                found[table.name] = count
+    return found
 
 
 def test_unreachable_postgresql_is_a_database_error() -> None:

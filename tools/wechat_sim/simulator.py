@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import random
+import secrets
 import string
 import time
 from dataclasses import dataclass, field
@@ -45,7 +45,9 @@ def to_xml(fields: dict[str, Any]) -> str:
 
 def nonce() -> str:
     """A random nonce like WeChat's (digits)."""
-    return "".join(random.choices(string.digits, k=10))
+    # secrets, not random: a seeded ``random`` (hypothesis) must not repeat nonces,
+    # which the channel's replay cache would refuse.
+    return "".join(secrets.choice(string.digits) for _ in range(10))
 
 
 @dataclass

@@ -1,0 +1,102 @@
+"""删除我的数据: everything about the sender goes, in the real PostgreSQL too."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from rasa_sdk.events import AllSlotsReset
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.data_deletion import ActionDeleteMyData
+from marketing.leads import Lead, seal
+from marketing.outbox import MarketingOutbox, Write
+from marketing.store import IMPRESSION, Interaction, MarketingStore
+from outbox.queue import DurableQueue
+from privacy.cipher import DataCipher
+from privacy.erasure import is_erase_request
+from tests.actions.conftest import TrackerFactory
+from tests.marketing.fixtures import T0, broken_store
+
+USERS = ("u1", "u2")
+
+
+def _fill(store: MarketingStore, outbox: MarketingOutbox, cipher: DataCipher) -> None:
+    for user in USERS:
+        store.log([Interaction(user, "p1", IMPRESSION, "hybrid", "c", f"t-{user}", T0)])
+        store.record_event(f"t-{user}", "click")
+        store.add_lead(
+            seal(Lead(user, "王", "13812345678", True, True, 0.5), cipher, T0)
+        )
+        store.opt_out(user)
+        store.join_campaign(user, "camp-a")
+        outbox.put(Write.opt_out(user, datetime(2026, 11, 22)))
+
+
+def _rows(store: MarketingStore, user_id: str) -> dict[str, int]:
+    found = {}
+    with store.engine.connect() as connection:
+        for table in store.metadata.tables.values():
+            query = sa.select(sa.func.count()).where(table.c.user_id == user_id)
+            if count := connection.execute(query).scalar_one():
+                found[table.name] = count
+    return found
+
+
+async def test_nothing_of_the_sender_remains_in_postgresql_or_the_outbox(
+    postgres_db: MarketingStore,
+    cipher: DataCipher,
+    tmp_path: Path,
+    make_tracker: TrackerFactory,
+) -> None:
+    outbox = MarketingOutbox(DurableQueue(tmp_path / "outbox.db"))
+    _fill(postgres_db, outbox, cipher)
+    dispatcher = CollectingDispatcher()
+    action = ActionDeleteMyData(store=lambda: postgres_db, outbox=outbox)
+    events = await action.run(dispatcher, make_tracker(sender_id="u1"), {})
+    assert events == [AllSlotsReset()]
+    custom, said = dispatcher.messages
+    assert is_erase_request(custom["custom"])
+    assert said["response"] == "utter_data_deleted"
+    assert _rows(postgres_db, "u1") == {}
+    # u1's queued opt-out was erased; u2's was replayed before the deletion.
+    assert outbox.pending() == 0
+    # The other customer keeps everything.
+    assert set(_rows(postgres_db, "u2")) == {
+        t.name for t in postgres_db.metadata.tables.values()
+    }
+
+
+async def test_with_the_database_down_the_deletion_is_queued_and_runs_later(
+    marketing_db: MarketingStore, cipher: DataCipher, make_tracker: TrackerFactory
+) -> None:
+    down = ActionDeleteMyData(store=broken_store)
+    _fill(marketing_db, down.outbox, cipher)
+    dispatcher = CollectingDispatcher()
+    assert await down.run(dispatcher, make_tracker(sender_id="u1"), {}) == [
+        AllSlotsReset()
+    ]
+    assert [m.get("response") for m in dispatcher.messages][-1] == "utter_data_deleted"
+    assert [e.kind for e in down.outbox.queue.due()] == [
+        "marketing.opt_out",
+        "marketing.erase",
+    ]
+    assert marketing_db.leads("u1")  # still there until the database is back
+    await ActionDeleteMyData().run(
+        CollectingDispatcher(), make_tracker(sender_id="u3"), {}
+    )
+    assert _rows(marketing_db, "u1") == {}
+    assert marketing_db.is_opted_out("u2")  # u2's queued opt-out was replayed
+
+
+async def test_a_deletion_nothing_could_take_is_not_reported_as_done(
+    tmp_path: Path, make_tracker: TrackerFactory
+) -> None:
+    queue = DurableQueue(tmp_path / "outbox.db")
+    (tmp_path / "outbox.db").unlink()
+    (tmp_path / "outbox.db").mkdir()
+    action = ActionDeleteMyData(store=broken_store, outbox=MarketingOutbox(queue))
+    dispatcher = CollectingDispatcher()
+    assert await action.run(dispatcher, make_tracker(), {}) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_delete_data_failed"]
