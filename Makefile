@@ -49,7 +49,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: help setup assets train run run-dev shell actions test lint typecheck unit validate \
-        rasa-test sentiment-report bench-nlu e2e clean nlu-data wechat-sim bench-webhook bench-rec report
+        rasa-test sentiment-report bench-nlu e2e clean nlu-data wechat-sim bench-webhook bench-rec report \
+        bench-faults erase-user purge-data
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -168,6 +169,18 @@ e2e: train ## The trained bot over HTTP: REST channel and action server
 
 bench-webhook: setup ## WeChat webhook benchmark; MODEL=models/x.tar.gz adds the end-to-end part
 	$(BIN)/python -m benchmarks.webhook_bench $(if $(MODEL),--model $(MODEL))
+
+bench-faults: train ## Fault matrix: each dependency down or hung, as the customer sees it
+	$(BIN)/python -m benchmarks.fault_matrix --model models
+
+# --- personal data -----------------------------------------------------------------
+
+erase-user: setup ## Delete everything held about one customer: make erase-user OPENID=o…
+	@if [ -z "$(OPENID)" ]; then echo "Usage: make erase-user OPENID=<openid>" >&2; exit 1; fi
+	$(BIN)/python -m tools.personal_data erase "$(OPENID)"
+
+purge-data: setup ## Delete marketing events older than AURORA_RETENTION_DAYS (365)
+	$(BIN)/python -m tools.personal_data purge
 
 # --- marketing ---------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from marketing.outbox import MarketingOutbox
 from marketing.settings import Settings, data_cipher, load_settings
 from marketing.store import MarketingStore, utc_now
 from outbox.queue import DurableQueue
+from privacy import masking
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     purger.set_defaults(run=purge)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    masking.install()
     run: Callable[[argparse.Namespace], int] = args.run
     return run(args)
 
