@@ -18,7 +18,9 @@ raises into the webhook.
 
 The queue file is opened on first need; the task starts with the first delivery
 that finds queued messages (also those left by an earlier process) and stops on
-``close``. Plain Python, no Rasa.
+``close``. Plain Python, no Rasa. Over 300 lines as one module because the
+foreground send and the background resend share one per-openid order (its lock
+and its "queued behind" rule); split, that rule would have two homes.
 """
 
 from __future__ import annotations

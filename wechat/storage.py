@@ -11,6 +11,8 @@ Redis is never allowed to stop the channel: ``RedisStore`` calls time out after
 ``open_store`` returns for a Redis URL) then serves the call from this process's
 memory, logs a warning at most every 30 s and leaves Redis alone for a few seconds
 before trying again. Meanwhile de-dup and rate limits hold per replica only.
+The protocol and the two stores that must honour it together (memory, failover)
+make this module a little over 300 lines; Redis lives in ``wechat.redis_store``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from rasa.shared.core.domain import Domain
 
 from marketing.store import MarketingStore
 from tests.e2e_servers import api_url, dev_credentials, marketing_url, running_bot
-from tools.wechat_sim.fake_api import FakeWeChatApi
+from tools.wechat_sim.fake_api import FakeWeChatApiThread
 from tools.wechat_sim.simulator import WeChatSimulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,28 +32,13 @@ pytestmark = pytest.mark.e2e
 TURN_WAIT_TRIES = 600
 
 
-class ApiThread:
-    """The WeChat API stand-in, in a thread with its own loop (tests change loops)."""
-
-    def __init__(self, app_id: str, app_secret: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.api = FakeWeChatApi(app_id, app_secret)
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.api.start(), self.loop).result(10)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.api.stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Starts actions, the API stand-in and Rasa; yields URLs and credentials."""
     if not (MODEL.is_file() or list(MODEL.glob("*.tar.gz"))):
         pytest.fail(f"no trained model in {MODEL}: run `make train` first")
     wechat = dev_credentials(ROOT / "credentials.yml")
-    api = ApiThread(wechat["app_id"], wechat["app_secret"])
+    api = FakeWeChatApiThread(wechat["app_id"], wechat["app_secret"])
     wechat["api_base_url"] = api.api.base_url
     folder = tmp_path_factory.mktemp("wechat_e2e")
     credentials = folder / "credentials.yml"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -154,3 +155,25 @@ def _json(payload: dict[str, Any]) -> web.Response:
     return web.Response(
         text=json.dumps(payload, ensure_ascii=False), content_type="application/json"
     )
+
+
+class FakeWeChatApiThread:
+    """The stand-in in a thread with its own loop, for callers that change loops.
+
+    Args:
+        app_id: the AppID tokens are issued to.
+        app_secret: the AppSecret it checks.
+    """
+
+    def __init__(self, app_id: str, app_secret: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.api = FakeWeChatApi(app_id, app_secret)
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.api.start(), self.loop).result(10)
+
+    def stop(self) -> None:
+        """Stops serving and ends the thread's loop."""
+        asyncio.run_coroutine_threadsafe(self.api.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
