@@ -16,6 +16,7 @@ import logging
 import re
 from abc import ABC
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from marketing.outbox import Kept, MarketingOutbox, Write, keep
 from marketing.settings import Settings, data_cipher, load_settings
 from marketing.store import IMPRESSION, Interaction, MarketingStore, utc_now
 from marketing.tracking import Shown, impressions
-from outbox.queue import DurableQueue
+from outbox.queue import DurableQueue, QueueError
 from privacy.cipher import DataCipher
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ CAMPAIGN_SLOT = "campaign_id"
 # A follow-up this long after a recommendation still counts as its click.
 FOLLOWUP_WINDOW = timedelta(hours=24)
 T = TypeVar("T")
+# Threads of marketing-store calls, apart from the loop's default ones.
+_DATABASE_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="marketing-db")
 
 
 class MarketingAction(CatalogAction, ABC):
@@ -100,13 +103,36 @@ class MarketingAction(CatalogAction, ABC):
             return call(self._store_factory())
 
         try:
-            return await asyncio.to_thread(work)
+            return await self._in_database_thread(work)
         except (SQLAlchemyError, StoreUnavailable):
             logger.exception(
                 "Marketing store unavailable in '%s'; replying without it.",
                 self.name(),
             )
-            return fallback
+        except asyncio.TimeoutError:
+            logger.error(
+                "Marketing store did not answer within %.1f s in '%s'; replying "
+                "without it.",
+                self.settings.database_timeout_s,
+                self.name(),
+            )
+        return fallback
+
+    async def _in_database_thread(self, work: Callable[[], T]) -> T:
+        """``work()`` in the database threads, for at most ``database_timeout_s``.
+
+        A hung database (connected, never answering) would block a thread for
+        good: the calls have their own threads, so the event loop's default ones
+        (the outbox) stay free, and the turn goes on after the timeout.
+
+        Raises:
+            asyncio.TimeoutError: No answer in time (the thread may still finish).
+        """
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(
+            loop.run_in_executor(_DATABASE_THREADS, work),
+            self.settings.database_timeout_s,
+        )
 
     async def keep(self, write: Write) -> Kept:
         """Stores ``write`` in the database, else in the outbox, off the event loop.
@@ -115,7 +141,25 @@ class MarketingAction(CatalogAction, ABC):
             Where it went; :attr:`Kept.LOST` only when neither would take it
             (then the customer must not be told it was done).
         """
-        return await asyncio.to_thread(keep, write, self._store_factory, self.outbox)
+        try:
+            return await self._in_database_thread(
+                functools.partial(keep, write, self._store_factory, self.outbox)
+            )
+        except asyncio.TimeoutError:
+            logger.error(
+                "Marketing store did not answer within %.1f s; %s goes to the outbox.",
+                self.settings.database_timeout_s,
+                write.kind,
+            )
+        # Replays are idempotent: should the hung call still land, nothing doubles.
+        try:
+            await asyncio.to_thread(self.outbox.put, write)
+        except QueueError:
+            logger.exception(
+                "%s lost: neither database nor outbox took it.", write.kind
+            )
+            return Kept.LOST
+        return Kept.QUEUED
 
     def now(self) -> datetime:
         """The current time for logged events (UTC, naive)."""

@@ -134,6 +134,8 @@ def running_stack(model: Path, folder: Path) -> Iterator[Stack]:
     """The API stand-in, the proxies, the action server and Rasa, until the end."""
     api = FakeWeChatApiThread(APP_ID, APP_SECRET)
     actions_port = free_port()
+    generator = TcpProxy(free_port())  # nothing behind it: it only ever hangs
+    generator.hang()
     try:
         with (
             marketing_database() as database,
@@ -162,6 +164,8 @@ def running_stack(model: Path, folder: Path) -> Iterator[Stack]:
                     "postgresql", f"/{database}", user="postgres"
                 ),
                 "AURORA_DATA_KEY": DATA_KEY,
+                "AURORA_GENERATOR": "openai",
+                "AURORA_OPENAI_BASE_URL": generator.url_for("http", "/v1"),
             }
             with running_bot(
                 folder,
@@ -183,6 +187,7 @@ def running_stack(model: Path, folder: Path) -> Iterator[Stack]:
                     database=database,
                 )
     finally:
+        generator.stop()
         api.stop()
 
 
@@ -236,7 +241,8 @@ class Fault:
     Attributes:
         dependency: what is broken.
         failure: how.
-        proxy: the proxy of the dependency (by ``Stack`` attribute).
+        proxy: the proxy of the dependency (by ``Stack`` attribute); none for
+            a fault in place throughout the run.
         mode: ``stop`` (refused), ``hang`` (no answer) or ``errcode`` (WeChat's
             API answers -1, "system busy", to the next two sends).
         back_after_s: when the dependency comes back (0: after the row).
@@ -253,6 +259,8 @@ class Fault:
         if self.mode == "errcode":
             stack.api.fail_next(-1, times=2)
             return
+        if not self.proxy:
+            return  # in place for the whole run (the copy generator)
         proxy: TcpProxy = getattr(stack, self.proxy)
         if self.mode == "hang":
             proxy.hang()
@@ -308,11 +316,17 @@ async def one_message(stack: Stack, fault: Fault, text: str, expect_push: int) -
 LEAD_FORM = ("我想留个电话，让顾问联系我", "我姓王", "同意", "13812345678", "不用了")
 
 
-async def lead_while_postgres_is_down(stack: Stack) -> Row:
-    """A lead completed while PostgreSQL is down must reach it once it is back."""
-    row = Row("PostgreSQL", "down", "lead form (5 messages)")
+async def lead_while_postgres_fails(stack: Stack, hung: bool) -> Row:
+    """A lead completed while PostgreSQL is down or hung reaches it once it is back.
+
+    The row's time is that of the last message (the one the lead is stored on).
+    """
+    row = Row("PostgreSQL", "hung" if hung else "down", "lead form (5 messages)")
     customer = Customer(stack)
-    stack.postgres.stop()
+    if hung:
+        stack.postgres.hang()
+    else:
+        stack.postgres.stop()
     try:
         sent_at, reply = time.monotonic(), Reply(0, "")
         for text in LEAD_FORM:
@@ -320,6 +334,8 @@ async def lead_while_postgres_is_down(stack: Stack) -> Row:
             reply = await customer.say(text)
         row.sees, row.answer_s = await customer.first_seen(reply, sent_at)
     finally:
+        # A hung server comes back restarted: its connections drop.
+        stack.postgres.stop()
         stack.postgres.start()
     store = stack.store()
     deadline = time.monotonic() + DELIVERY_WAIT_S
@@ -346,13 +362,17 @@ MATRIX: tuple[tuple[Fault, str, int], ...] = (
     (Fault("action server", "hung", "actions", "hang"), RECOMMEND, 0),
     (Fault("WeChat API", "errcode -1 ×2", mode="errcode"), RECOMMEND, 1),
     (Fault("WeChat API", "down 15 s", "wechat_api", back_after_s=15), RECOMMEND, 1),
+    # The copy generator (OpenAI-compatible backend) is hung throughout: the
+    # promotions answer passively, the template copy follows after its timeout.
+    (Fault("copy generator", "hung"), "最近有什么优惠活动", 1),
 )
 
 
 async def run(stack: Stack) -> list[Row]:
     """Every row, one after the other, against the running stack."""
     rows = [await one_message(stack, *entry) for entry in MATRIX]
-    rows.append(await lead_while_postgres_is_down(stack))
+    for hung in (False, True):
+        rows.append(await lead_while_postgres_fails(stack, hung))
     return rows
 
 

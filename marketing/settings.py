@@ -29,6 +29,7 @@ naming ``AURORA_DATA_KEY``): no lead is ever stored in clear.
 | ``data_key_file`` | ``AURORA_DATA_KEY_FILE`` | ``.runtime/data.key`` |
 | ``outbox_path`` | ``AURORA_OUTBOX_PATH`` | ``.runtime/marketing_outbox.db`` |
 | ``retention_days`` | ``AURORA_RETENTION_DAYS`` | ``365`` (marketing events kept) |
+| ``database_timeout_s`` | ``AURORA_DATABASE_TIMEOUT_S`` | ``3.0`` (then as if down) |
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ class Settings:
     outbox_path: str = DEFAULT_OUTBOX_PATH
     # Marketing events (interactions) older than this are purged.
     retention_days: int = 365
+    # Longest wait for one marketing-store call in a turn; a hung database then
+    # counts as down (reads fall back, writes go to the outbox).
+    database_timeout_s: float = 3.0
 
     def __post_init__(self) -> None:
         self._check_privacy()
@@ -112,6 +116,8 @@ class Settings:
             raise SettingsError("generator_timeout_s must be positive")
         if self.device not in ("auto", "cpu", "cuda"):
             raise SettingsError(f"device {self.device!r}: use auto, cpu or cuda")
+        if self.database_timeout_s <= 0:
+            raise SettingsError("database_timeout_s must be positive")
         if self.retention_days < 1:
             raise SettingsError("retention_days must be at least 1")
 

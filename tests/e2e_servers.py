@@ -44,12 +44,20 @@ def dev_credentials(path: Path) -> dict[str, Any]:
 
 @contextmanager
 def running_bot(
-    folder: Path, credentials: Path, model: Path, name: str, ready_path: str
+    folder: Path,
+    credentials: Path,
+    model: Path,
+    name: str,
+    ready_path: str,
+    **options: Any,
 ) -> Iterator[str]:
-    """``tools.bot_servers.running_bot``; a server that cannot start fails the test."""
+    """``tools.bot_servers.running_bot``; a server that cannot start fails the test.
+
+    ``options``: the keyword arguments of ``tools.bot_servers.running_bot``.
+    """
     try:
         with bot_servers.running_bot(
-            folder, credentials, model, name, ready_path
+            folder, credentials, model, name, ready_path, **options
         ) as base:
             yield base
     except bot_servers.StartupError as e:

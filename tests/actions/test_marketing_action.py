@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import functools
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,10 +11,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.marketing_action import MarketingAction
+from actions.subscription import ActionUnsubscribe
 from catalog.model import Catalog
-from marketing.connection import StoreFactory
+from marketing.connection import LazyStore, StoreFactory
+from marketing.outbox import MarketingOutbox
+from marketing.settings import Settings
 from marketing.store import Interaction, MarketingStore
+from outbox.queue import DurableQueue
+from privacy.cipher import DataCipher, generate_key
 from tests.actions.conftest import TODAY, TrackerFactory
+from tests.faults import TcpProxy
 from tests.marketing.fixtures import broken_store
 
 
@@ -72,3 +81,46 @@ async def test_a_bug_in_store_code_is_not_taken_for_a_database_failure(
     dispatcher = CollectingDispatcher()
     await action.run(dispatcher, make_tracker("你好"), {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_action_failed"]
+
+
+async def test_a_hung_database_costs_the_timeout_and_loses_no_opt_out(
+    pg_proxy: TcpProxy,
+    postgres_schema: str,
+    cipher: DataCipher,
+    tmp_path: Path,
+    make_tracker: TrackerFactory,
+) -> None:
+    url = pg_proxy.url_for("postgresql", "/test", user="postgres")
+    settings = Settings(
+        database_url=url,
+        database_timeout_s=1.0,
+        outbox_path=str(tmp_path / "outbox.db"),
+        data_key=generate_key(),
+    )
+    outbox = MarketingOutbox(DurableQueue(settings.outbox_path), retry_after_s=0)
+    connect = functools.partial(
+        MarketingStore.from_url, schema=postgres_schema, cipher=cipher
+    )
+    store = LazyStore(url, retry_after_s=0, connect=connect, on_connect=outbox.replay)
+    action = ActionUnsubscribe(settings=settings, store=store, outbox=outbox)
+    tracker = make_tracker(intent="unsubscribe", sender_id="o_hung")
+    await action.run(CollectingDispatcher(), tracker, {})  # connected, stored
+    pg_proxy.hang()
+    started = time.monotonic()
+    later = make_tracker(intent="unsubscribe", sender_id="o_later")
+    events = await action.run(CollectingDispatcher(), later, {})
+    assert time.monotonic() - started < 3.0
+    assert events == [{"event": "slot", "timestamp": None, "name": "marketing_opt_out",
+                       "value": True}]  # fmt: skip
+    assert outbox.pending() == 1
+    assert await action.opted_out(make_tracker(sender_id="o_other")) is True
+    pg_proxy.stop()  # the hung server is restarted: its connections drop
+    pg_proxy.start()
+    store.close()
+    await action.run(CollectingDispatcher(), make_tracker(sender_id="o_third"), {})
+    assert outbox.pending() == 0
+    reader = MarketingStore.from_url(
+        "postgresql://postgres@127.0.0.1:5432/test", schema=postgres_schema
+    )
+    assert all(reader.is_opted_out(u) for u in ("o_hung", "o_later", "o_third"))
+    reader.engine.dispose()

@@ -20,7 +20,14 @@ import yaml
 from rasa.shared.core.domain import Domain
 
 from marketing.store import MarketingStore
-from tests.e2e_servers import api_url, dev_credentials, marketing_url, running_bot
+from tests.e2e_servers import (
+    api_url,
+    dev_credentials,
+    free_port,
+    marketing_url,
+    running_bot,
+)
+from tools.fault_proxy import TcpProxy
 from tools.wechat_sim.fake_api import FakeWeChatApiThread
 from tools.wechat_sim.simulator import WeChatSimulator
 
@@ -45,6 +52,10 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     credentials.write_text(
         yaml.safe_dump({"channels.wechat.WeChatInput": wechat}), encoding="utf-8"
     )
+    # Rasa calls the action server through a proxy a test can stop.
+    actions_port = free_port()
+    actions = TcpProxy(actions_port)
+    actions.start()
     try:
         with running_bot(
             folder,
@@ -52,14 +63,18 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             MODEL,
             name="e2e-wechat",
             ready_path="/webhooks/wechat/",
+            actions_port=actions_port,
+            action_url=actions.url_for("http", "/webhook"),
         ) as base:
             yield {
                 "url": base,
                 "wechat": wechat,
                 "api": api.api,
+                "actions": actions,
                 "marketing": MarketingStore.from_url(marketing_url(folder)),
             }
     finally:
+        actions.stop()
         api.stop()
 
 
@@ -100,9 +115,31 @@ async def turn_of(bot: dict[str, Any], sender: str, text: str) -> list[dict[str,
 
 
 @pytest.fixture(scope="module")
-def greetings() -> list[str]:
+def responses() -> dict[str, list[str]]:
     domain = Domain.load(str(ROOT / "domain.yml"))
-    return [r["text"] for r in domain.responses["utter_greet"]]
+    return {name: [r["text"] for r in rs] for name, rs in domain.responses.items()}
+
+
+@pytest.fixture(scope="module")
+def greetings(responses: dict[str, list[str]]) -> list[str]:
+    return responses["utter_greet"]
+
+
+async def seen(
+    bot: dict[str, Any], sim: WeChatSimulator, sender: str, text: str
+) -> str:
+    """What the customer sees for ``text``: the passive answer, else the pushed ones."""
+    before = len(bot["api"].texts_for(sender))
+    reply = await sim.send(sim.text(sender, text))
+    assert reply.status == 200
+    if reply.text:
+        return reply.text
+    for _ in range(TURN_WAIT_TRIES):
+        pushed = bot["api"].texts_for(sender)[before:]
+        if pushed:
+            return "\n".join(pushed)
+        await asyncio.sleep(0.1)
+    pytest.fail(f"nothing answered {text!r}")
 
 
 async def test_subscribe_is_greeted_passively(
@@ -153,3 +190,42 @@ async def test_unfollow_records_the_opt_out_in_one_silent_turn(
     assert tracker(bot, sender)["slots"]["marketing_opt_out"] is True
     assert bot["marketing"].is_opted_out(sender)
     assert bot["api"].texts_for(sender) == []
+
+
+async def test_action_server_down_gets_an_apology_not_silence(
+    bot: dict[str, Any], responses: dict[str, list[str]]
+) -> None:
+    sender = "e2e-wx-actions-down"
+    bot["actions"].stop()
+    try:
+        async with simulator(bot) as sim:
+            answer = await seen(bot, sim, sender, "推荐一款降噪耳机")
+    finally:
+        bot["actions"].start()
+    assert answer in responses["utter_wechat_apology"]
+    async with simulator(bot) as sim:
+        again = await seen(bot, sim, sender, "推荐一款降噪耳机")
+    assert again not in responses["utter_wechat_apology"]
+
+
+async def test_delete_my_data_leaves_nothing_of_the_customer(
+    bot: dict[str, Any], responses: dict[str, list[str]]
+) -> None:
+    sender = "e2e-wx-erase"
+    async with simulator(bot) as sim:
+        await seen(bot, sim, sender, "推荐一款降噪耳机")
+        await turn_of(bot, sender, "推荐一款降噪耳机")
+        assert bot["marketing"].history(sender)  # impressions were logged
+        confirm = await seen(bot, sim, sender, "删除我的数据")
+        assert confirm.startswith(responses["utter_confirm_delete_data"][0])
+        # "1": the first button of the numbered menu, 确认删除.
+        done = await seen(bot, sim, sender, "1")
+    assert done in responses["utter_data_deleted"]
+    for _ in range(TURN_WAIT_TRIES):
+        texts = [e.get("text") for e in tracker(bot, sender)["events"]]
+        if not {"推荐一款降噪耳机", "删除我的数据"} & set(texts):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the conversation is still in the tracker store")
+    assert bot["marketing"].history(sender) == []
