@@ -7,7 +7,9 @@ actions`` does, with two differences:
   ``AURORA_ACTION_TOKEN``: Rasa sends it as ``?token=`` (``token:`` of the action
   endpoint in ``endpoints.yml``), other clients may send ``Authorization: Bearer``.
   No token: 401; a wrong one: 403 (compared in constant time);
-- it listens on 127.0.0.1 unless ``--host`` says otherwise.
+- it listens on 127.0.0.1 unless ``--host`` says otherwise;
+- a thread replays the marketing outbox (``marketing.replayer``) while writes
+  wait in it, so they reach the database soon after it is back.
 
 In the production profile (``AURORA_PROFILE=production``) it refuses to start
 without a token or with the sample token of ``dev.env``; elsewhere it starts
@@ -20,6 +22,7 @@ importing it defines functions and constants and starts nothing.
 from __future__ import annotations
 
 import argparse
+import functools
 import hmac
 import logging
 import os
@@ -33,11 +36,25 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from marketing.connection import LazyStore
+from marketing.outbox import MarketingOutbox
+from marketing.replayer import OutboxReplayer
+from marketing.settings import (
+    ENV_PREFIX,
+    PRODUCTION,
+    Settings,
+    SettingsError,
+    data_cipher,
+    load_settings,
+)
+from marketing.store import MarketingStore
+from outbox.queue import DurableQueue, QueueError
+
 logger = logging.getLogger(__name__)
 
-TOKEN_ENV: Final = "AURORA_ACTION_TOKEN"
-PROFILE_ENV: Final = "AURORA_PROFILE"
-PRODUCTION_PROFILE: Final = "production"
+TOKEN_ENV: Final = f"{ENV_PREFIX}ACTION_TOKEN"
+PROFILE_ENV: Final = f"{ENV_PREFIX}PROFILE"
+PRODUCTION_PROFILE: Final = PRODUCTION
 # The token dev.env sets for `make run`; production refuses it.
 SAMPLE_ACTION_TOKEN: Final = "aurora-dev-action-token"
 DEFAULT_HOST: Final = "127.0.0.1"
@@ -118,6 +135,13 @@ def make_app(token: str | None, package: str = "actions") -> Sanic:
     return app
 
 
+def outbox_replayer(settings: Settings) -> OutboxReplayer:
+    """The thread that replays the marketing outbox while entries wait."""
+    connect = functools.partial(MarketingStore.from_url, cipher=data_cipher(settings))
+    store = LazyStore(settings.database_url, connect=connect)
+    return OutboxReplayer(MarketingOutbox(DurableQueue(settings.outbox_path)), store)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m actions.server``."""
     parser = argparse.ArgumentParser(description="The action server, token-protected")
@@ -134,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         token = token_from(os.environ)
-    except ServerConfigError as e:
+        replayer = outbox_replayer(load_settings())
+    except (ServerConfigError, SettingsError, QueueError) as e:
         print(f"Action server not started: {e}", file=sys.stderr)
         return 2
     utils.configure_colored_logging(logging.INFO)
@@ -142,8 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if token is None:
         logger.warning("%s is not set: the action server takes any request.", TOKEN_ENV)
     app = make_app(token, args.actions)
+    replayer.start()
     logger.info("Action server on http://%s:%d", args.host, args.port)
-    app.run(args.host, args.port, workers=utils.number_of_sanic_workers())
+    try:
+        app.run(args.host, args.port, workers=utils.number_of_sanic_workers())
+    finally:
+        replayer.stop()
     return 0
 
 

@@ -48,6 +48,8 @@ POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_PORT, POSTGRES_PORT = 6379, 5432
 # How long a row waits for customer-service messages before calling them lost.
 DELIVERY_WAIT_S = 90.0
+# Pause after a dependency is back: longer than the channel's Redis failover pause.
+SETTLE_S = 8.0
 # The bench's WeChat account (AES safe mode).
 TOKEN = "fault-matrix-token"
 APP_ID = "wxfaultmatrix0001"
@@ -295,8 +297,13 @@ async def one_message(stack: Stack, fault: Fault, text: str, expect_push: int) -
             row.notes.append(f"HTTP {reply.status}")
         row.sees, row.answer_s = await customer.first_seen(reply, sent_at)
         pushed = await customer.wait_pushed(expect_push)
+        pushed_s = time.monotonic() - sent_at
     finally:
         fault.repair(stack)
+        if fault.proxy:
+            # Circuit breakers (Redis failover, the store's pause) close again,
+            # so the next row starts from a healthy bot.
+            await asyncio.sleep(SETTLE_S)
     if not row.sees:
         row.lost += 1
         row.notes.append("nothing arrived")
@@ -305,7 +312,9 @@ async def one_message(stack: Stack, fault: Fault, text: str, expect_push: int) -
         row.lost += 1
         row.notes.append("a reply arrived twice")
     if pushed:
-        row.notes.append(f"{len(pushed)} customer-service message(s)")
+        row.notes.append(
+            f"{len(pushed)} customer-service message(s), last at {pushed_s:.1f} s"
+        )
     row.sees = short(row.sees)
     await customer.sim.close()
     return row
