@@ -87,6 +87,29 @@ def postgres_db(postgres_schema: str, cipher: DataCipher) -> Iterator[MarketingS
     engine.dispose()
 
 
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh database in the real PostgreSQL, dropped afterwards; yields its name.
+
+    For code that takes a URL (the operator command, Rasa's tracker store). Without
+    PostgreSQL: fails under ``CI=true``, else skips.
+    """
+    admin = sa.create_engine(
+        "postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as e:
+        admin.dispose()
+        service_unavailable(f"PostgreSQL on 127.0.0.1:5432 is unreachable: {e}")
+    yield name
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def broken_store() -> MarketingStore:
     """A store factory for a database that is down."""
     raise OperationalError("SELECT 1", {}, Exception("connection refused"))

@@ -1,15 +1,16 @@
 """The operator's erase and purge commands, against real stores.
 
-A customer's data is spread over the marketing store and its outbox (SQLite here;
-the same code runs on PostgreSQL), Rasa's SQL tracker store and the channel's
-Redis keys and retry queue; after ``erase`` nothing of them remains, while another
-customer keeps everything.
+A customer's data is spread over the marketing store and its outbox, Rasa's SQL
+tracker store (both in the real PostgreSQL, and in SQLite files) and the
+channel's keys in the real Redis and its retry queue; after ``erase`` nothing of
+them remains, while another customer keeps everything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,10 +46,42 @@ def _interaction(user: str, days_ago: float = 0) -> Interaction:
     )
 
 
+@dataclass(frozen=True)
+class Databases:
+    """The marketing store's URL and the tracker store's endpoint config."""
+
+    marketing_url: str
+    tracker_store: dict[str, str]
+
+    def trackers(self) -> SQLTrackerStore:
+        """Rasa's SQL tracker store, as ``endpoints.yml`` makes it."""
+        domain = Domain.load(str(ROOT / "domain.yml"))
+        options = {k: v for k, v in self.tracker_store.items() if k != "type"}
+        host = options.pop("url", None)
+        return SQLTrackerStore(domain, host=host, **options)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Databases:
+    if request.param == "sqlite":
+        return Databases(
+            f"sqlite:///{tmp_path / 'm.db'}",
+            {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "trackers.db")},
+        )
+    name = request.getfixturevalue("postgres_database")
+    return Databases(
+        f"postgresql://postgres@127.0.0.1:5432/{name}",
+        {"type": "SQL", "dialect": "postgresql", "url": "127.0.0.1",
+         "port": "5432", "username": "postgres", "db": name},
+    )  # fmt: skip
+
+
 @pytest.fixture
-def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataCipher:
+def environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, databases: Databases
+) -> DataCipher:
     key = generate_key()
-    monkeypatch.setenv("AURORA_DATABASE_URL", f"sqlite:///{tmp_path / 'm.db'}")
+    monkeypatch.setenv("AURORA_DATABASE_URL", databases.marketing_url)
     monkeypatch.setenv("AURORA_OUTBOX_PATH", str(tmp_path / "outbox.db"))
     monkeypatch.setenv("AURORA_DATA_KEY", key)
     monkeypatch.setenv("AURORA_ENDPOINTS", str(tmp_path / "none.yml"))
@@ -56,9 +89,9 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataCipher:
 
 
 def _fill(
-    tmp_path: Path, cipher: DataCipher, user: str, trackers: SQLTrackerStore
+    tmp_path: Path, url: str, cipher: DataCipher, user: str, trackers: SQLTrackerStore
 ) -> None:
-    store = MarketingStore.from_url(f"sqlite:///{tmp_path / 'm.db'}", cipher=cipher)
+    store = MarketingStore.from_url(url, cipher=cipher)
     lead = Lead(user, "王", "13812345678", True, True, 0.5)
     store.add_lead(seal(lead, cipher, utc_now()))
     store.log([_interaction(user)])
@@ -74,14 +107,12 @@ def _fill(
 
 
 def test_erase_leaves_nothing_of_the_customer_anywhere(
-    tmp_path: Path, environment: DataCipher, redis_url: str
+    tmp_path: Path, environment: DataCipher, databases: Databases, redis_url: str
 ) -> None:
     leaver, stayer = f"o_leaver_{uuid.uuid4().hex}", f"o_stayer_{uuid.uuid4().hex}"
-    tracker_db = tmp_path / "trackers.db"
-    domain = Domain.load(str(ROOT / "domain.yml"))
-    trackers = SQLTrackerStore(domain, dialect="sqlite", db=str(tracker_db))
+    trackers = databases.trackers()
     for user in (leaver, stayer):
-        _fill(tmp_path, environment, user, trackers)
+        _fill(tmp_path, databases.marketing_url, environment, user, trackers)
     redis = RedisStore.from_url(redis_url)
 
     async def set_keys() -> None:
@@ -92,16 +123,7 @@ def test_erase_leaves_nothing_of_the_customer_anywhere(
     asyncio.run(set_keys())
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        yaml.safe_dump(
-            {
-                "tracker_store": {
-                    "type": "SQL",
-                    "dialect": "sqlite",
-                    "db": str(tracker_db),
-                }
-            }
-        ),
-        encoding="utf-8",
+        yaml.safe_dump({"tracker_store": databases.tracker_store}), encoding="utf-8"
     )
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(
@@ -123,9 +145,7 @@ def test_erase_leaves_nothing_of_the_customer_anywhere(
          "--credentials", str(credentials), "--domain", str(ROOT / "domain.yml")]
     )  # fmt: skip
     assert code == 0
-    store = MarketingStore.from_url(
-        f"sqlite:///{tmp_path / 'm.db'}", cipher=environment
-    )
+    store = MarketingStore.from_url(databases.marketing_url, cipher=environment)
     assert store.erase_user(leaver) == {name: 0 for name in store.erase_user(leaver)}
     assert not store.history(leaver) and not store.leads(leaver)
     assert store.history(stayer) and store.leads(stayer) and store.is_opted_out(stayer)
@@ -148,14 +168,17 @@ def test_erase_leaves_nothing_of_the_customer_anywhere(
         )
 
     left, other, gone, kept = asyncio.run(remaining())
+    trackers.engine.dispose()
     assert left is None and gone is None
     assert other is not None and kept == "{}"
 
 
 def test_purge_deletes_only_events_past_retention(
-    tmp_path: Path, environment: DataCipher, capsys: pytest.CaptureFixture[str]
+    environment: DataCipher,
+    databases: Databases,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    store = MarketingStore.from_url(f"sqlite:///{tmp_path / 'm.db'}")
+    store = MarketingStore.from_url(databases.marketing_url)
     store.log([_interaction("o1", days_ago=400), _interaction("o1", days_ago=10)])
     assert main(["purge", "--days", "365"]) == 0
     assert len(store.history("o1")) == 1
