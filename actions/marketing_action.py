@@ -129,10 +129,17 @@ class MarketingAction(CatalogAction, ABC):
             asyncio.TimeoutError: No answer in time (the thread may still finish).
         """
         loop = asyncio.get_running_loop()
-        return await asyncio.wait_for(
-            loop.run_in_executor(_DATABASE_THREADS, work),
-            self.settings.database_timeout_s,
-        )
+        try:
+            return await asyncio.wait_for(
+                loop.run_in_executor(_DATABASE_THREADS, work),
+                self.settings.database_timeout_s,
+            )
+        except asyncio.TimeoutError:
+            # Later calls fail fast instead of each waiting (LazyStore.fail).
+            fail = getattr(self._store_factory, "fail", None)
+            if callable(fail):
+                fail()
+            raise
 
     async def keep(self, write: Write) -> Kept:
         """Stores ``write`` in the database, else in the outbox, off the event loop.

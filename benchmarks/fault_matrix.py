@@ -394,7 +394,9 @@ MATRIX: tuple[tuple[Fault, str, int], ...] = (
 async def run(stack: Stack) -> list[Row]:
     """Every row, one after the other, against the running stack."""
     rows = [await one_message(stack, *entry) for entry in MATRIX]
-    for hung in (False, True):
+    # Hung first: the action server is connected (the rows above logged
+    # impressions), so the hang is met mid-connection, not at connecting.
+    for hung in (True, False):
         rows.append(await lead_while_postgres_fails(stack, hung))
     return rows
 

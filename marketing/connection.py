@@ -66,6 +66,7 @@ class LazyStore:
             sqlalchemy.exc.SQLAlchemyError: It cannot be reached now.
         """
         with self._lock:
+            self._check_pause()
             if self._store is not None:
                 return self._store
             store = self._open()
@@ -73,11 +74,14 @@ class LazyStore:
             self._on_connect(store)
         return store
 
-    def _open(self) -> MarketingStore:
-        # Under the lock: one connection attempt at a time.
+    def _check_pause(self) -> None:
         now = self._clock()
         if self._failed_at is not None and now - self._failed_at < self._retry_after_s:
             raise StoreUnavailable(f"marketing store {self.url!r} failed moments ago")
+
+    def _open(self) -> MarketingStore:
+        # Under the lock: one connection attempt at a time.
+        now = self._clock()
         try:
             self._store = self._connect(self.url)
         except SQLAlchemyError:
@@ -85,6 +89,15 @@ class LazyStore:
             raise
         self._failed_at = None
         return self._store
+
+    def fail(self) -> None:
+        """Treats the database as down for ``retry_after_s``: a call timed out.
+
+        A hung database (connected, never answering) raises nothing; without
+        this every later call of the turn would wait for its own timeout.
+        """
+        with self._lock:
+            self._failed_at = self._clock()
 
     def close(self) -> None:
         """Closes the connections; the next call connects again."""

@@ -75,3 +75,15 @@ def test_a_failed_connection_runs_no_on_connect() -> None:
     with pytest.raises(sa_exc.OperationalError):
         store()
     assert seen == []
+
+
+def test_a_timed_out_call_pauses_the_connected_store(tmp_path: Path) -> None:
+    clock = Clock()
+    store = LazyStore(f"sqlite:///{tmp_path / 'ok.db'}", retry_after_s=30, clock=clock)
+    connected = store()
+    store.fail()  # a call timed out: the database is hung
+    with pytest.raises(StoreUnavailable):
+        store()
+    clock.now = 30.0
+    assert store() is connected
+    store.close()
