@@ -32,19 +32,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import sqlalchemy
 import yaml
 
 from marketing.store import MarketingStore
 from privacy.cipher import DataCipher, generate_key
 from tools.bot_servers import free_port, running_bot
 from tools.fault_proxy import TcpProxy
+from tools.scratch_database import scratch_database
 from tools.wechat_sim.fake_api import FakeWeChatApi, FakeWeChatApiThread
 from tools.wechat_sim.simulator import Reply, WeChatSimulator
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_PORT, POSTGRES_PORT = 6379, 5432
 # How long a row waits for customer-service messages before calling them lost.
 DELIVERY_WAIT_S = 90.0
@@ -79,23 +78,6 @@ class Row:
             f"| {self.dependency} | {self.failure} | {self.message} | {self.sees} "
             f"| {self.answer_s:.2f} | {self.lost} | {note} |"
         )
-
-
-@contextmanager
-def marketing_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for the marketing store; dropped afterwards."""
-    name = f"fault_matrix_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            )
-        admin.dispose()
 
 
 @dataclass
@@ -140,7 +122,7 @@ def running_stack(model: Path, folder: Path) -> Iterator[Stack]:
     generator.hang()
     try:
         with (
-            marketing_database() as database,
+            scratch_database("fault_matrix") as database,
             proxies(REDIS_PORT, POSTGRES_PORT, actions_port, api.api.port) as (
                 redis, postgres, actions, wechat_api
             ),

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from marketing.store import MarketingStore
 from privacy.cipher import DataCipher, generate_key
 from tests.services import service_unavailable
+from tools.scratch_database import scratch_database
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 22, 10, 0)
@@ -94,20 +95,11 @@ def postgres_database() -> Iterator[str]:
     For code that takes a URL (the operator command, Rasa's tracker store). Without
     PostgreSQL: fails under ``CI=true``, else skips.
     """
-    admin = sa.create_engine(
-        "postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    name = f"t_{uuid.uuid4().hex[:12]}"
     try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        with scratch_database() as name:
+            yield name
     except OperationalError as e:
-        admin.dispose()
         service_unavailable(f"PostgreSQL on 127.0.0.1:5432 is unreachable: {e}")
-    yield name
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def broken_store() -> MarketingStore:
