@@ -177,7 +177,9 @@ def test_no_two_entities_of_one_type_touch(
     touching = []
     for message in request.getfixturevalue(data).training_examples:
         text = message.get("text")
-        entities = sorted(message.get("entities") or [], key=lambda e: e["start"])
+        # Story turns name entities without a text (no positions): nothing to tag.
+        spans = [e for e in message.get("entities") or [] if "start" in e]
+        entities = sorted(spans, key=lambda e: e["start"])
         for left, right in pairwise(entities):
             gap = text[left["end"] : right["start"]]
             if left["entity"] == right["entity"] and not gap.strip():

@@ -1,4 +1,4 @@
-"""The WeChat pushes of ``../shared/peer_fixtures/``, copied from other projects.
+"""The WeChat pushes of ``peer_pushes/``, copied from other projects.
 
 43 messages and events taken verbatim from the test suites of wechatpy, WeRoBot,
 WeiXinMPSDK, WxJava, wechat-python-sdk and osgl java-tool; ``index.json`` names
@@ -8,9 +8,10 @@ each one's source and what the webhook must do with it (``expect``):
 - ``ok``: 200 (a reply or ``success``);
 - ``safe``: 200 or 4xx, never a 5xx.
 
-The folder lies beside the repository (``../shared`` from its root), as on every
-machine of the project and in CI. Where it is absent the tests that need it fail
-under ``CI=true`` and are skipped on a laptop (``service_unavailable``).
+``peer_pushes/`` is a byte-for-byte copy of the project's shared
+``../shared/peer_fixtures/`` (its README names the sources and licences), kept in
+the repository so the replay runs wherever it is cloned. Should it be missing,
+the tests that need it fail under ``CI=true`` and are skipped on a laptop.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from wechat.errors import RequestRejected
 from wechat.xml_safety import parse_xml
 
 ROOT = Path(__file__).resolve().parents[2]
-PEER_FIXTURES = ROOT.parent / "shared" / "peer_fixtures"
+PEER_FIXTURES = Path(__file__).resolve().parent / "peer_pushes"
 INDEX = PEER_FIXTURES / "index.json"
 EXPECTATIONS = ("reply", "ok", "safe")
 # What the index promises; fewer means a truncated copy of the folder.
@@ -97,7 +98,6 @@ def peer_fixture(name: str) -> PeerFixture:
     """The fixture ``name``; reports a missing folder (fail under CI, else skip)."""
     if name not in FIXTURES:
         service_unavailable(
-            f"no WeChat peer fixtures at {INDEX}: the project's shared folder "
-            "(../shared/peer_fixtures beside the repository) is missing"
+            f"no WeChat peer fixtures at {INDEX}: copy ../shared/peer_fixtures there"
         )
     return FIXTURES[name]

@@ -1,6 +1,6 @@
 """43 real WeChat pushes replayed through the webhook, in plain and in safe mode.
 
-Each push of ``../shared/peer_fixtures`` (see ``tests.channels.peer_fixtures``) is
+Each push of ``peer_pushes/`` (see ``tests.channels.peer_fixtures``) is
 posted as WeChat posts it: signed in plain mode, and AES-encrypted with
 ``msg_signature`` in safe mode, to the real ``WeChatInput`` in a Sanic server on
 loopback. The channel is the subject here: Rasa's handler is ``StubAgent``, which
