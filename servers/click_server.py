@@ -9,7 +9,10 @@ of two ways:
 - ``X-Aurora-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw body keyed
   with the token (see :func:`sign_body`): the token never travels, and the body
   must carry ``timestamp`` (Unix seconds) within :data:`MAX_ORDER_AGE_S` of now,
-  so a captured request cannot be replayed later.
+  so a captured request cannot be replayed later; within that window the same
+  signed body is recorded once (a repeat, the shop's retry or a replay, gets
+  ``{"status": "duplicate"}``). The memory is this process's: run one click server,
+  or give each order a unique id.
 
 Run next to the action server, on loopback behind the reverse proxy that serves
 ``AURORA_TRACKING_BASE_URL``:
@@ -53,6 +56,30 @@ DEFAULT_PORT = 5056
 STORE_KEY: web.AppKey[StoreFactory] = web.AppKey("store")
 TOKEN_KEY: web.AppKey[str | None] = web.AppKey("token")
 CLOCK_KEY: web.AppKey[Callable[[], float]] = web.AppKey("clock")
+
+
+class SeenSignatures:
+    """Signatures of recorded orders, kept while their timestamp is fresh.
+
+    Args:
+        clock: Unix time now.
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._expiry: dict[str, float] = {}
+
+    def first_time(self, signature: str) -> bool:
+        """Remembers ``signature``; False when it was seen in the window."""
+        now = self._clock()
+        self._expiry = {s: t for s, t in self._expiry.items() if t > now}
+        if signature in self._expiry:
+            return False
+        self._expiry[signature] = now + 2 * MAX_ORDER_AGE_S
+        return True
+
+
+SEEN_KEY: web.AppKey[SeenSignatures] = web.AppKey("seen")
 
 
 def sign_body(token: str, body: bytes) -> str:
@@ -136,6 +163,9 @@ async def order_callback(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="timestamp missing or too old")
     if not _valid(tracking_id):
         raise web.HTTPBadRequest(text="invalid tracking_id")
+    signature = request.headers.get(SIGNATURE_HEADER, "").strip().lower()
+    if method == "signature" and not request.app[SEEN_KEY].first_time(signature):
+        return web.json_response({"status": "duplicate"})
     if await _record(request, tracking_id, PURCHASE) is None:
         raise web.HTTPNotFound()
     return web.json_response({"status": "ok"})
@@ -158,6 +188,7 @@ def make_app(
     app[STORE_KEY] = store
     app[TOKEN_KEY] = token
     app[CLOCK_KEY] = clock
+    app[SEEN_KEY] = SeenSignatures(clock)
     app.router.add_get("/t/{tracking_id}", follow_link)
     app.router.add_post("/orders", order_callback)
     return app

@@ -162,3 +162,19 @@ def test_main_serves_on_loopback_with_log_masking(
     assert served == {"host": DEFAULT_HOST, "port": 5056}
     assert DEFAULT_HOST == "127.0.0.1"
     assert masking.installed()
+
+
+async def test_a_signed_order_sent_twice_is_recorded_once(
+    client: TestClient, marketing_db: MarketingStore
+) -> None:
+    raw, headers = signed({"tracking_id": "abc123", "timestamp": NOW - 5})
+    first = await client.post("/orders", data=raw, headers=headers)
+    again = await client.post("/orders", data=raw, headers=headers)
+    assert (first.status, again.status) == (200, 200)
+    assert await again.json() == {"status": "duplicate"}
+    other, other_headers = signed({"tracking_id": "abc123", "timestamp": NOW - 4})
+    assert (
+        await client.post("/orders", data=other, headers=other_headers)
+    ).status == 200
+    events = [i.event for i in marketing_db.history("u1")]
+    assert events == [IMPRESSION, PURCHASE, PURCHASE]
