@@ -17,7 +17,9 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
         return
     url = request.getfixturevalue("redis_url")
     prefix = request.getfixturevalue("redis_prefix")
-    redis_store: KeyValueStore = RedisStore.from_url(url, prefix)
+    # The contract, not latency: a loaded CI machine must not turn a slow call
+    # into a failover (timeouts have their own tests, test_storage_faults.py).
+    redis_store: KeyValueStore = RedisStore.from_url(url, prefix, timeout_s=5.0)
     if request.param == "failover":
         redis_store = FailoverStore(redis_store)
     yield redis_store
