@@ -86,32 +86,20 @@ class SealedLead:
             privacy.cipher.CipherError: Sealed with another key.
         """
         return Lead(
-            user_id=self.user_id,
-            name=self.name,
             phone=cipher.decrypt(self.phone_encrypted),
-            consent=self.consent,
-            marketing_consent=self.marketing_consent,
-            score=self.score,
-            campaign=self.campaign,
-            consent_at=self.consent_at,
-            marketing_consent_at=self.marketing_consent_at,
-            ref=self.ref,
+            **{name: getattr(self, name) for name in _SHARED},
         )
+
+
+# What a lead and its sealed form have in common: everything but the number.
+_SHARED = tuple(name for name in Lead.__dataclass_fields__ if name != "phone")
 
 
 def seal(lead: Lead, cipher: DataCipher, created_at: datetime) -> SealedLead:
     """Encrypts and masks the lead's number for keeping."""
     return SealedLead(
-        ref=lead.ref,
-        user_id=lead.user_id,
-        name=lead.name,
         phone_encrypted=cipher.encrypt(lead.phone),
         phone_masked=mask_mobile(lead.phone),
-        consent=lead.consent,
-        consent_at=lead.consent_at,
-        marketing_consent=lead.marketing_consent,
-        marketing_consent_at=lead.marketing_consent_at,
-        score=lead.score,
-        campaign=lead.campaign,
         created_at=created_at,
+        **{name: getattr(lead, name) for name in _SHARED},
     )
