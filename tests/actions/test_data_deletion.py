@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from rasa_sdk.events import AllSlotsReset
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -17,7 +16,7 @@ from outbox.queue import DurableQueue
 from privacy.cipher import DataCipher
 from privacy.erasure import is_erase_request
 from tests.actions.conftest import TrackerFactory
-from tests.marketing.fixtures import T0, broken_store
+from tests.marketing.fixtures import T0, broken_store, rows_of
 
 USERS = ("u1", "u2")
 
@@ -32,16 +31,6 @@ def _fill(store: MarketingStore, outbox: MarketingOutbox, cipher: DataCipher) ->
         store.opt_out(user)
         store.join_campaign(user, "camp-a")
         outbox.put(Write.opt_out(user, datetime(2026, 11, 22)))
-
-
-def _rows(store: MarketingStore, user_id: str) -> dict[str, int]:
-    found = {}
-    with store.engine.connect() as connection:
-        for table in store.metadata.tables.values():
-            query = sa.select(sa.func.count()).where(table.c.user_id == user_id)
-            if count := connection.execute(query).scalar_one():
-                found[table.name] = count
-    return found
 
 
 async def test_nothing_of_the_sender_remains_in_postgresql_or_the_outbox(
@@ -59,11 +48,11 @@ async def test_nothing_of_the_sender_remains_in_postgresql_or_the_outbox(
     custom, said = dispatcher.messages
     assert is_erase_request(custom["custom"])
     assert said["response"] == "utter_data_deleted"
-    assert _rows(postgres_db, "u1") == {}
+    assert rows_of(postgres_db, "u1") == {}
     # u1's queued opt-out was erased; u2's was replayed before the deletion.
     assert outbox.pending() == 0
     # The other customer keeps everything.
-    assert set(_rows(postgres_db, "u2")) == {
+    assert set(rows_of(postgres_db, "u2")) == {
         t.name for t in postgres_db.metadata.tables.values()
     }
 
@@ -86,7 +75,7 @@ async def test_with_the_database_down_the_deletion_is_queued_and_runs_later(
     await ActionDeleteMyData().run(
         CollectingDispatcher(), make_tracker(sender_id="u3"), {}
     )
-    assert _rows(marketing_db, "u1") == {}
+    assert rows_of(marketing_db, "u1") == {}
     assert marketing_db.is_opted_out("u2")  # u2's queued opt-out was replayed
 
 

@@ -102,6 +102,17 @@ def postgres_database() -> Iterator[str]:
         service_unavailable(f"PostgreSQL on 127.0.0.1:5432 is unreachable: {e}")
 
 
+def rows_of(store: MarketingStore, user_id: str) -> dict[str, int]:
+    """Rows of ``user_id`` per table, over every table the store has."""
+    found = {}
+    with store.engine.connect() as connection:
+        for table in store.metadata.tables.values():
+            query = sa.select(sa.func.count()).where(table.c.user_id == user_id)
+            if count := connection.execute(query).scalar_one():
+                found[table.name] = count
+    return found
+
+
 def broken_store() -> MarketingStore:
     """A store factory for a database that is down."""
     raise OperationalError("SELECT 1", {}, Exception("connection refused"))

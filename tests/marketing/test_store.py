@@ -21,7 +21,7 @@ from marketing.store import (
     connect_args,
 )
 from privacy.cipher import CipherError, DataCipher, generate_key
-from tests.marketing.fixtures import T0
+from tests.marketing.fixtures import T0, rows_of
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -145,8 +145,8 @@ def test_erase_user_leaves_nothing_of_the_customer(
         "opt_outs": 1,
         "campaign_signups": 1,
     }
-    assert _rows_of(store, "u1") == {}
-    assert set(_rows_of(store, "u2")) == set(counts)
+    assert rows_of(store, "u1") == {}
+    assert set(rows_of(store, "u2")) == set(counts)
     assert store.erase_user("u1") == dict.fromkeys(counts, 0)
 
 
@@ -165,17 +165,6 @@ def test_purge_before_deletes_only_older_marketing_events(
 def _leads(store: MarketingStore) -> str:
     schema = store.metadata.schema
     return f"{schema}.leads" if schema else "leads"
-
-
-def _rows_of(store: MarketingStore, user_id: str) -> dict[str, int]:
-    """Rows of ``user_id`` per table, over every table the store has."""
-    found = {}
-    with store.engine.connect() as connection:
-        for table in store.metadata.tables.values():
-            query = sa.select(sa.func.count()).where(table.c.user_id == user_id)
-            if count := connection.execute(query).scalar_one():
-                found[table.name] = count
-    return found
 
 
 def test_unreachable_postgresql_is_a_database_error() -> None:
