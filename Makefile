@@ -57,7 +57,7 @@ help: ## List the targets
 
 # --- setup -------------------------------------------------------------------------
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	@if [ ! -x "$(BIN)/python" ] || ! "$(BIN)/python" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
 	  if [ -z "$(PYTHON_310)" ]; then \
 	    echo "Python 3.10 not found (Rasa 3.6 needs < 3.11). Install it, e.g. 'pyenv install 3.10.13', or run 'make PYTHON_310=/path/to/python3.10'." >&2; \
@@ -70,6 +70,9 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip<25"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	$(BIN)/python -m pip check
+	@# The project itself, editable, for its commands (aurora-marketing).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+	  --no-build-isolation --editable .
 	@touch $@
 
 setup: $(INSTALLED) ## Create .venv (Python 3.10) and install the pinned requirements

@@ -1,7 +1,12 @@
-"""The marketing store's tables: interactions, leads, opt-outs, campaign sign-ups.
+"""The marketing store's tables.
 
-Every table has a ``user_id`` column: :meth:`MarketingStore.erase_user` deletes a
-customer's rows from each of them, so a new table with personal data needs one.
+What customers did (interactions, activity, orders), what they gave (leads,
+opt-outs, campaign sign-ups), what we sent them (campaign sends, coupons) and what
+is planned (campaign runs) or owed to sales (lead notifications).
+
+Every table with personal data has a ``user_id`` column:
+:meth:`MarketingStore.erase_user` deletes a customer's rows from each table that
+has one, so a new table with personal data needs one.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -72,5 +79,111 @@ def tables(metadata: MetaData) -> dict[str, Table]:
             Column("campaign_id", String(64), nullable=False),
             Column("created_at", DateTime, nullable=False),
             UniqueConstraint("user_id", "campaign_id", name="uq_signup"),
+        ),
+        # What a follower did, one row per message or event (the Rasa event
+        # broker of channels/activity_broker.py writes it): what profiles and
+        # segments are built from, and WeChat's 48-hour window.
+        "activity": Table(
+            "activity",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("user_id", String(128), nullable=False),
+            # message | subscribe | unsubscribe | scan | menu | event
+            Column("kind", String(16), nullable=False),
+            Column("intent", String(64)),
+            # The product category the message was about, when it named one.
+            Column("category", String(32)),
+            # positive | neutral | negative (the NLU's sentiment)
+            Column("sentiment", String(16)),
+            # The QR scene of a subscribe or scan event (qrscene_ stripped).
+            Column("scene", String(64)),
+            Column("created_at", DateTime, nullable=False),
+            Index("ix_activity_user_time", "user_id", "created_at"),
+            Index("ix_activity_time", "created_at"),
+        ),
+        # Orders the shop reported (POST /orders): the revenue of ROI.
+        "orders": Table(
+            "orders",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            # The shop's order id: an order is recorded once, however often sent.
+            Column("order_id", String(64), nullable=False, unique=True),
+            Column("user_id", String(128), nullable=False, index=True),
+            # The tracked impression the order came through, when it had one.
+            Column("tracking_id", String(32)),
+            Column("item_id", String(64)),
+            Column("amount", Numeric(12, 2), nullable=False),
+            # ISO 4217 (CNY).
+            Column("currency", String(3), nullable=False),
+            # A coupon redeemed with the order.
+            Column("coupon_code", String(32)),
+            Column("created_at", DateTime, nullable=False, index=True),
+        ),
+        # One row per campaign and recipient: what was (or will be) sent, so a
+        # re-run sends nothing twice and a crashed send resumes.
+        "campaign_sends": Table(
+            "campaign_sends",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("campaign", String(64), nullable=False),
+            Column("user_id", String(128), nullable=False, index=True),
+            Column("variant", String(32), nullable=False),
+            # customer_service | template
+            Column("channel", String(16), nullable=False),
+            # pending | sending | sent | failed | skipped
+            Column("status", String(16), nullable=False),
+            # WeChat's errcode of the last try (45009, 45047, 45015, ...).
+            Column("errcode", Integer),
+            Column("detail", Text),
+            # The impression logged for the message: clicks and orders join on it.
+            Column("tracking_id", String(32)),
+            Column("attempts", Integer, nullable=False, default=0),
+            Column("created_at", DateTime, nullable=False),
+            Column("updated_at", DateTime, nullable=False),
+            UniqueConstraint("campaign", "user_id", name="uq_campaign_send"),
+            Index("ix_campaign_sends_status", "campaign", "status"),
+        ),
+        # Scheduled sends (`aurora-marketing send --at`); no personal data.
+        "campaign_runs": Table(
+            "campaign_runs",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("campaign", String(64), nullable=False),
+            Column("segment", String(64), nullable=False),
+            Column("run_at", DateTime, nullable=False),
+            # scheduled | running | done | failed
+            Column("status", String(16), nullable=False),
+            Column("detail", Text),
+            Column("created_at", DateTime, nullable=False),
+            Column("updated_at", DateTime, nullable=False),
+        ),
+        # Single-use coupons issued to customers (service recovery, campaigns).
+        "coupons": Table(
+            "coupons",
+            metadata,
+            Column("code", String(32), primary_key=True),
+            Column("user_id", String(128), nullable=False, index=True),
+            # Why it was issued: service_recovery, a campaign id.
+            Column("reason", String(64), nullable=False),
+            # What it is worth, as the customer was told (catalog policy text).
+            Column("value", Text, nullable=False),
+            Column("expires_at", DateTime, nullable=False),
+            Column("redeemed_at", DateTime),
+            Column("order_id", String(64)),
+            Column("created_at", DateTime, nullable=False),
+        ),
+        # Leads above the threshold owed to the sales webhook, with their tries.
+        "lead_notifications": Table(
+            "lead_notifications",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("lead_ref", String(32), nullable=False, unique=True),
+            Column("user_id", String(128), nullable=False, index=True),
+            # pending | sent | failed
+            Column("status", String(16), nullable=False),
+            Column("attempts", Integer, nullable=False, default=0),
+            Column("last_error", Text),
+            Column("next_attempt_at", DateTime, nullable=False),
+            Column("created_at", DateTime, nullable=False),
         ),
     }

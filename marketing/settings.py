@@ -30,6 +30,16 @@ naming ``AURORA_DATA_KEY``): no lead is ever stored in clear.
 | ``outbox_path`` | ``AURORA_OUTBOX_PATH`` | ``.runtime/marketing_outbox.db`` |
 | ``retention_days`` | ``AURORA_RETENTION_DAYS`` | ``365`` (marketing events kept) |
 | ``database_timeout_s`` | ``AURORA_DATABASE_TIMEOUT_S`` | ``3.0`` (then as if down) |
+| ``segments_path`` | ``AURORA_SEGMENTS_PATH`` | ``data/segments.yml`` |
+| ``campaigns_path`` | ``AURORA_CAMPAIGNS_PATH`` | ``data/campaigns.yml`` |
+| ``currency`` | ``AURORA_CURRENCY`` | ``CNY`` (orders without one) |
+| ``attribution_window_hours`` | ``AURORA_ATTRIBUTION_WINDOW_HOURS`` | ``168`` |
+| ``send_rate_per_s`` | ``AURORA_SEND_RATE_PER_S`` | ``20`` (API calls per second) |
+| ``admin_token`` | ``AURORA_ADMIN_TOKEN`` | unset: the admin server refuses to start |
+| ``sales_webhook_url`` | ``AURORA_SALES_WEBHOOK_URL`` | unset: no lead notifications |
+| ``sales_webhook_min_score`` | ``AURORA_SALES_WEBHOOK_MIN_SCORE`` | ``0.6`` |
+| ``coupon_valid_days`` | ``AURORA_COUPON_VALID_DAYS`` | ``30`` |
+| ``alert_webhook_url`` | ``AURORA_ALERT_WEBHOOK_URL`` | unset: alerts are logged only |
 """
 
 from __future__ import annotations
@@ -53,6 +63,8 @@ DEFAULT_ENDPOINTS = ROOT / "endpoints.yml"
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / '.runtime' / 'marketing.db'}"
 DEFAULT_OUTBOX_PATH = str(ROOT / ".runtime" / "marketing_outbox.db")
 DEFAULT_DATA_KEY_FILE = str(ROOT / ".runtime" / "data.key")
+DEFAULT_SEGMENTS_PATH = str(ROOT / "data" / "segments.yml")
+DEFAULT_CAMPAIGNS_PATH = str(ROOT / "data" / "campaigns.yml")
 GENERATOR_BACKENDS = ("template", "transformers", "openai")
 DEVELOPMENT, PRODUCTION = "development", "production"
 PROFILES = (DEVELOPMENT, PRODUCTION)
@@ -104,6 +116,25 @@ class Settings:
     # Longest wait for one marketing-store call in a turn; a hung database then
     # counts as down (reads fall back, writes go to the outbox).
     database_timeout_s: float = 3.0
+    # Segments designers declare (marketing.segments).
+    segments_path: str = DEFAULT_SEGMENTS_PATH
+    # Campaigns marketers push to segments (marketing.campaigns).
+    campaigns_path: str = DEFAULT_CAMPAIGNS_PATH
+    # Currency of orders that name none (ISO 4217).
+    currency: str = "CNY"
+    # A purchase counts for the last tracked click at most this long before it.
+    attribution_window_hours: float = 168.0
+    # WeChat API calls per second while sending a campaign.
+    send_rate_per_s: float = 20.0
+    # Bearer token of the admin server (dashboard and admin API).
+    admin_token: str | None = None
+    # Where sales hear of a lead at or above sales_webhook_min_score.
+    sales_webhook_url: str | None = None
+    sales_webhook_min_score: float = 0.6
+    # How long an issued coupon can be redeemed.
+    coupon_valid_days: int = 30
+    # Where alerts (a spike of negative messages) are posted besides the log.
+    alert_webhook_url: str | None = None
 
     def __post_init__(self) -> None:
         self._check_privacy()
@@ -120,6 +151,16 @@ class Settings:
             raise SettingsError("database_timeout_s must be positive")
         if self.retention_days < 1:
             raise SettingsError("retention_days must be at least 1")
+        if self.attribution_window_hours <= 0:
+            raise SettingsError("attribution_window_hours must be positive")
+        if self.send_rate_per_s <= 0:
+            raise SettingsError("send_rate_per_s must be positive")
+        if not 0 <= self.sales_webhook_min_score <= 1:
+            raise SettingsError("sales_webhook_min_score must be within 0..1")
+        if self.coupon_valid_days < 1:
+            raise SettingsError("coupon_valid_days must be at least 1")
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise SettingsError(f"currency {self.currency!r}: use an ISO 4217 code")
 
     def _check_privacy(self) -> None:
         if self.profile not in PROFILES:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import (
     MetaData,
+    Table,
     create_engine,
     delete,
     func,
@@ -123,6 +124,21 @@ class MarketingStore:
     def create_tables(self) -> None:
         """Creates the tables that do not exist yet."""
         self.metadata.create_all(self.engine)
+
+    def table(self, name: str) -> Table:
+        """One of the tables of :mod:`marketing.schema` by name.
+
+        For the modules beside this one that own a concept over a table
+        (profiles, campaign sends, orders, coupons).
+
+        Raises:
+            KeyError: No such table.
+        """
+        return self._t[name]
+
+    def now(self) -> datetime:
+        """The store's clock: the time new rows get (UTC, naive)."""
+        return self._clock()
 
     # --- interactions ---------------------------------------------------------
 
@@ -296,6 +312,8 @@ class MarketingStore:
         counts = {}
         with self.engine.begin() as connection:
             for name, table in self._t.items():
+                if "user_id" not in table.c:
+                    continue  # holds no personal data
                 query = delete(table).where(table.c.user_id == user_id)
                 counts[name] = connection.execute(query).rowcount
         return counts

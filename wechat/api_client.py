@@ -119,22 +119,33 @@ class WeChatApiClient:
         Raises:
             WeChatApiError: any non-zero errcode after at most one token refresh.
         """
+        await self.post("/cgi-bin/message/custom/send", body)
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POSTs ``body`` to an API ``path`` with the access token; WeChat's answer.
+
+        The one way every API call is made (messages, template messages, user
+        tags): a rejected token is refreshed once and the call repeated.
+
+        Raises:
+            WeChatApiError: any non-zero errcode after at most one token refresh.
+        """
         token = await self.access_token()
         try:
-            await self._post_with_token("/cgi-bin/message/custom/send", body, token)
+            return await self._post_with_token(path, body, token)
         except WeChatApiError as e:
             if e.errcode not in TOKEN_ERRORS:
                 raise
             logger.info("WeChat rejected the access token (%s); refreshing.", e.errcode)
             token = await self.refresh_token(stale=token)
-            await self._post_with_token("/cgi-bin/message/custom/send", body, token)
+            return await self._post_with_token(path, body, token)
 
     async def _post_with_token(
         self, path: str, body: dict[str, Any], token: str
-    ) -> None:
+    ) -> dict[str, Any]:
         # WeChat wants literal UTF-8, not \u escapes (wechatpy does the same).
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        await self._call("POST", path, params={"access_token": token}, data=data)
+        return await self._call("POST", path, params={"access_token": token}, data=data)
 
     async def _call(
         self,

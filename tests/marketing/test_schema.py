@@ -5,10 +5,38 @@ from sqlalchemy import MetaData, UniqueConstraint
 from marketing.schema import tables
 
 
-def test_the_store_has_its_four_tables_in_the_given_schema() -> None:
+def test_the_store_has_its_tables_in_the_given_schema() -> None:
     found = tables(MetaData(schema="marketing"))
-    assert set(found) == {"interactions", "leads", "opt_outs", "campaign_signups"}
+    assert set(found) == {
+        "interactions",
+        "leads",
+        "opt_outs",
+        "campaign_signups",
+        "activity",
+        "orders",
+        "campaign_sends",
+        "campaign_runs",
+        "coupons",
+        "lead_notifications",
+    }
     assert all(t.schema == "marketing" for t in found.values())
+
+
+def test_every_table_but_the_schedule_holds_a_user_id_to_erase_by() -> None:
+    found = tables(MetaData())
+    without = {name for name, table in found.items() if "user_id" not in table.c}
+    assert without == {"campaign_runs"}
+
+
+def test_a_campaign_reaches_each_follower_once_and_an_order_counts_once() -> None:
+    found = tables(MetaData())
+    sends = [
+        sorted(col.name for col in c.columns)
+        for c in found["campaign_sends"].constraints
+        if isinstance(c, UniqueConstraint)
+    ]
+    assert sends == [["campaign", "user_id"]]
+    assert found["orders"].c.order_id.unique
 
 
 def test_a_customer_signs_up_for_a_campaign_once() -> None:

@@ -139,14 +139,15 @@ def test_erase_user_leaves_nothing_of_the_customer(
         store.opt_out(user)
         store.join_campaign(user, "camp-a")
     counts = store.erase_user("u1")
-    assert counts == {
+    assert {table: n for table, n in counts.items() if n} == {
         "interactions": 2,
         "leads": 1,
         "opt_outs": 1,
         "campaign_signups": 1,
     }
+    assert "campaign_runs" not in counts  # no personal data in it
     assert rows_of(store, "u1") == {}
-    assert set(rows_of(store, "u2")) == set(counts)
+    assert set(rows_of(store, "u2")) == {table for table, n in counts.items() if n}
     assert store.erase_user("u1") == dict.fromkeys(counts, 0)
 
 
