@@ -45,6 +45,9 @@ FLUSH_INTERVAL_S = 0.5
 MAX_BUFFERED = 10_000
 # After a failed or timed-out write the database is left alone this long.
 RETRY_AFTER_S = 10.0
+# Writes that timed out and still wait on a hung connection; with this many the
+# database counts as down without a new try (each holds a thread and a connection).
+MAX_STUCK = 3
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class ActivityLog:
         self._thread = threading.Thread(
             target=self._run, name="activity-log", daemon=True
         )
-        self._stuck: threading.Thread | None = None
+        self._stuck: list[threading.Thread] = []
         self._down_until = 0.0
         # True until a replay found the durable queue empty (it may hold records
         # of an earlier process).
@@ -248,8 +251,10 @@ class ActivityLog:
         """Runs ``work`` in one transaction, waiting at most ``write_timeout_s``."""
         if self._monotonic() < self._down_until:
             return False
-        if self._stuck is not None and self._stuck.is_alive():
-            return False  # a hung write still holds its connection
+        # A hung connection may never answer again: later tries take new ones.
+        self._stuck = [t for t in self._stuck if t.is_alive()]
+        if len(self._stuck) >= MAX_STUCK:
+            return False
         outcome: list[BaseException | None] = []
 
         def call() -> None:
@@ -265,7 +270,7 @@ class ActivityLog:
         worker.start()
         worker.join(self._write_timeout_s)
         if worker.is_alive():
-            self._stuck = worker
+            self._stuck.append(worker)
             logger.warning("Marketing store did not answer; activity set aside.")
             if self._on_hung is not None:
                 self._on_hung()
