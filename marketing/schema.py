@@ -87,6 +87,9 @@ def tables(metadata: MetaData) -> dict[str, Table]:
             "activity",
             metadata,
             Column("id", Integer, primary_key=True, autoincrement=True),
+            # The Rasa event it was made from (a hash): an event written twice
+            # (a replay after a timed-out write that did land) is stored once.
+            Column("event_id", String(32), unique=True),
             Column("user_id", String(128), nullable=False),
             # message | subscribe | unsubscribe | scan | menu | event
             Column("kind", String(16), nullable=False),

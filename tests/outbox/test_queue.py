@@ -74,3 +74,16 @@ def test_a_corrupt_file_is_a_queue_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(QueueError):
         DurableQueue(path)
+
+
+def test_put_many_and_done_many_work_on_a_whole_batch(tmp_path: Path) -> None:
+    queue = DurableQueue(tmp_path / "q.db")
+    queue.put("other", {"n": 0}, user_id="o9")
+    stored = queue.put_many("batch", [({"n": 1}, "o1"), ({"n": 2}, None)])
+    assert stored == 2
+    entries = queue.due(kind="batch")
+    assert [(e.payload["n"], e.user_id) for e in entries] == [(1, "o1"), (2, None)]
+    queue.done_many([e.id for e in entries])
+    assert queue.pending("batch") == 0
+    assert queue.pending() == 1
+    assert queue.erase_user("o1") == 0

@@ -73,6 +73,7 @@ class FakeWeChatApi:
         self._http_errors: list[int] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.tags = FakeTags(lambda token: token in self._valid)
 
     @property
     def base_url(self) -> str:
@@ -100,6 +101,7 @@ class FakeWeChatApi:
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._send)
+        self.tags.add_routes(app.router)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -155,6 +157,130 @@ def _json(payload: dict[str, Any]) -> web.Response:
     return web.Response(
         text=json.dumps(payload, ensure_ascii=False), content_type="application/json"
     )
+
+
+# --- user tags (aurora-marketing segments --sync-tags) ----------------------------
+# tags/get, tags/create, user/tag/get, tags/members/batchtagging and
+# batchuntagging, with WeChat's errcodes for the limits tag sync must respect.
+
+TAG_NAME_EXISTS = 45157
+TAG_NAME_TOO_LONG = 45158
+TOO_MANY_OPENIDS = 40032
+TAG_NOT_FOUND = 45159
+MAX_TAG_NAME = 30
+MAX_OPENIDS_PER_CALL = 50
+# Openids per page of user/tag/get (WeChat: 10,000; small to exercise paging).
+TAG_MEMBERS_PAGE = 10_000
+
+
+class FakeTags:
+    """The user tags of the stand-in: names by id and the openids carrying each.
+
+    Args:
+        token_valid: Whether an access token is one the stand-in issued.
+    """
+
+    def __init__(self, token_valid: Callable[[str | None], bool]) -> None:
+        self._token_valid = token_valid
+        self.names: dict[int, str] = {}
+        self.members: dict[int, set[str]] = {}
+        self.calls: list[str] = []
+        self.page_size = TAG_MEMBERS_PAGE
+        self._errors: dict[str, list[int]] = {}
+        self._next_id = 100
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        """Serves the tag endpoints on ``router``."""
+        router.add_route("*", "/cgi-bin/tags/get", self._get)
+        router.add_post("/cgi-bin/tags/create", self._create)
+        router.add_post("/cgi-bin/user/tag/get", self._members)
+        router.add_post("/cgi-bin/tags/members/batchtagging", self._tag)
+        router.add_post("/cgi-bin/tags/members/batchuntagging", self._untag)
+
+    def tag_named(self, name: str) -> set[str]:
+        """The openids carrying the tag called ``name`` (empty when none)."""
+        ids = [i for i, n in self.names.items() if n == name]
+        return set(self.members.get(ids[0], set())) if ids else set()
+
+    def fail_next(self, call: str, errcode: int, times: int = 1) -> None:
+        """Answers the next ``times`` calls of ``call`` (e.g. batchtagging)."""
+        self._errors.setdefault(call, []).extend([errcode] * times)
+
+    async def _checked(
+        self, request: web.Request, call: str
+    ) -> dict[str, Any] | web.Response:
+        self.calls.append(call)
+        if not self._token_valid(request.query.get("access_token")):
+            return _json({"errcode": INVALID_TOKEN, "errmsg": "invalid credential"})
+        if self._errors.get(call):
+            errcode = self._errors[call].pop(0)
+            return _json({"errcode": errcode, "errmsg": f"injected {errcode}"})
+        raw = await request.read()
+        body = json.loads(raw.decode("utf-8")) if raw else {}
+        return body if isinstance(body, dict) else {}
+
+    async def _get(self, request: web.Request) -> web.Response:
+        body = await self._checked(request, "get")
+        if isinstance(body, web.Response):
+            return body
+        tags = [
+            {"id": i, "name": n, "count": len(self.members[i])}
+            for i, n in self.names.items()
+        ]
+        return _json({"tags": tags})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await self._checked(request, "create")
+        if isinstance(body, web.Response):
+            return body
+        name = str(body.get("tag", {}).get("name", ""))
+        if len(name) > MAX_TAG_NAME:
+            return _json({"errcode": TAG_NAME_TOO_LONG, "errmsg": "name too long"})
+        if name in self.names.values():
+            return _json({"errcode": TAG_NAME_EXISTS, "errmsg": "name exists"})
+        self._next_id += 1
+        self.names[self._next_id] = name
+        self.members[self._next_id] = set()
+        return _json({"tag": {"id": self._next_id, "name": name}})
+
+    async def _members(self, request: web.Request) -> web.Response:
+        body = await self._checked(request, "members")
+        if isinstance(body, web.Response):
+            return body
+        tag_id = int(body.get("tagid", 0))
+        if tag_id not in self.members:
+            return _json({"errcode": TAG_NOT_FOUND, "errmsg": "tag not found"})
+        ordered = sorted(self.members[tag_id])
+        after = str(body.get("next_openid") or "")
+        page = [o for o in ordered if o > after][: self.page_size]
+        if not page:
+            return _json({"count": 0, "next_openid": ""})
+        answer = {"count": len(page), "data": {"openid": page}, "next_openid": page[-1]}
+        return _json(answer)
+
+    async def _tag(self, request: web.Request) -> web.Response:
+        return await self._batch(request, "batchtagging", set.update)
+
+    async def _untag(self, request: web.Request) -> web.Response:
+        return await self._batch(request, "batchuntagging", set.difference_update)
+
+    async def _batch(
+        self,
+        request: web.Request,
+        call: str,
+        change: Callable[[set[str], list[str]], None],
+    ) -> web.Response:
+        body = await self._checked(request, call)
+        if isinstance(body, web.Response):
+            return body
+        openids = [str(o) for o in body.get("openid_list") or []]
+        tag_id = int(body.get("tagid", 0))
+        if tag_id not in self.members:
+            return _json({"errcode": TAG_NOT_FOUND, "errmsg": "tag not found"})
+        if not openids or len(openids) > MAX_OPENIDS_PER_CALL:
+            return _json({"errcode": TOO_MANY_OPENIDS, "errmsg": "invalid size"})
+        change(self.members[tag_id], openids)
+        return _json({"errcode": 0, "errmsg": "ok"})
 
 
 class FakeWeChatApiThread:
