@@ -190,8 +190,8 @@ purge-data: setup ## Delete marketing events older than AURORA_RETENTION_DAYS (3
 bench-rec: setup ## Recommenders on MovieLens 100k: HR@10 and NDCG@10 (BENCHMARKS.md)
 	$(BIN)/python -m benchmarks.recsys_bench
 
-report: setup ## Click-through and conversion per campaign and variant, plus a PNG chart
-	$(BIN)/python -m benchmarks.marketing_report
+report: setup ## Sent, CTR, conversion, revenue, ROI and the A/B verdict per campaign and variant
+	$(BIN)/python -m marketing.cli report
 
 clean: ## Remove trained models, results and caches (keeps .venv)
 	rm -rf models $(RESULTS) $(RUNTIME) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,18 +1,29 @@
 """The click server: tracked links and the shop's order callback (aiohttp).
 
 ``GET /t/{tracking_id}`` logs a click on the impression and redirects to the
-product page. ``POST /orders`` with ``{"tracking_id": ..., "timestamp": ...}``
-logs a purchase; the shop proves who it is with ``AURORA_TRACKING_TOKEN`` in one
-of two ways:
+product page. ``POST /orders`` records an order of the customer the tracked
+impression was shown to, and logs the purchase:
+
+.. code-block:: json
+
+    {"order_id": "SO-20261212-0042", "tracking_id": "9f0c...", "amount": "4999.00",
+     "currency": "CNY", "item_id": "ph-x5-pro", "timestamp": 1797000000}
+
+``order_id`` (the shop's, at most 64 characters) is recorded once: a repeat gets
+``{"status": "duplicate"}`` (:mod:`marketing.orders`). ``amount`` is a decimal
+string or number, positive, in cents at most; ``currency`` defaults to
+``AURORA_CURRENCY``; ``item_id`` to the impression's item. The older body,
+``{"tracking_id": ...}`` alone, still logs the purchase, without an amount.
+The shop proves who it is with ``AURORA_TRACKING_TOKEN`` in one of two ways:
 
 - ``Authorization: Bearer <token>``;
 - ``X-Aurora-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw body keyed
   with the token (see :func:`sign_body`): the token never travels, and the body
   must carry ``timestamp`` (Unix seconds) within :data:`MAX_ORDER_AGE_S` of now,
   so a captured request cannot be replayed later; within that window the same
-  signed body is recorded once (a repeat, the shop's retry or a replay, gets
-  ``{"status": "duplicate"}``). The memory is this process's: run one click server,
-  or give each order a unique id.
+  signed body of the older kind is recorded once (a repeat, the shop's retry or a
+  replay, gets ``{"status": "duplicate"}``). That memory is this process's; an
+  ``order_id`` is remembered by the store, across processes and restarts.
 
 Run next to the action server, on loopback behind the reverse proxy that serves
 ``AURORA_TRACKING_BASE_URL``:
@@ -32,12 +43,20 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from marketing.connection import LazyStore, StoreFactory
-from marketing.settings import load_settings
+from marketing.orders import (
+    OrderError,
+    OrderRequest,
+    Outcome,
+    parse_order,
+    record_order,
+)
+from marketing.settings import Settings, load_settings
 from marketing.store import CLICK, PURCHASE, Interaction
 from privacy import masking
 
@@ -56,6 +75,7 @@ DEFAULT_PORT = 5056
 STORE_KEY: web.AppKey[StoreFactory] = web.AppKey("store")
 TOKEN_KEY: web.AppKey[str | None] = web.AppKey("token")
 CLOCK_KEY: web.AppKey[Callable[[], float]] = web.AppKey("clock")
+CURRENCY_KEY: web.AppKey[str] = web.AppKey("currency")
 
 
 class SeenSignatures:
@@ -146,8 +166,24 @@ def _fresh(payload: dict[str, Any], now: float, required: bool) -> bool:
     return abs(now - stamp) <= MAX_ORDER_AGE_S
 
 
+async def _record_order(
+    request: web.Request, tracking_id: str, order: OrderRequest
+) -> Outcome:
+    store = request.app[STORE_KEY]
+    return await asyncio.to_thread(
+        lambda: record_order(
+            store(),
+            order.order_id,
+            tracking_id,
+            order.amount,
+            order.currency,
+            order.item_id,
+        )
+    )
+
+
 async def order_callback(request: web.Request) -> web.Response:
-    """Logs a purchase reported by the shop for a tracked impression."""
+    """Records an order (or, older body, a purchase) of a tracked impression."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
     raw = await request.read()
@@ -155,7 +191,8 @@ async def order_callback(request: web.Request) -> web.Response:
     if method is None:
         raise web.HTTPForbidden()
     try:
-        payload = json.loads(raw)
+        # Decimal, not float: 0.1 + 0.2 must stay cents.
+        payload = json.loads(raw, parse_float=Decimal)
         tracking_id = str(payload["tracking_id"])
     except (ValueError, KeyError, TypeError):
         raise web.HTTPBadRequest(text='expected {"tracking_id": ...}') from None
@@ -163,10 +200,35 @@ async def order_callback(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="timestamp missing or too old")
     if not _valid(tracking_id):
         raise web.HTTPBadRequest(text="invalid tracking_id")
+    try:
+        order = parse_order(payload, request.app[CURRENCY_KEY])
+    except OrderError as e:
+        raise web.HTTPBadRequest(text=str(e)) from None
+    if order is None:
+        return await _purchase(request, tracking_id, method)
+    try:
+        outcome = await _record_order(request, tracking_id, order)
+    except Exception:  # the HTTP boundary: a 503 the shop retries
+        logger.exception("Order on %s not recorded.", tracking_id)
+        raise web.HTTPServiceUnavailable() from None
+    if outcome is Outcome.UNKNOWN_TRACKING_ID:
+        raise web.HTTPNotFound()
+    return web.json_response({"status": outcome.value})
+
+
+async def _purchase(
+    request: web.Request, tracking_id: str, method: str
+) -> web.Response:
+    """The older callback: a purchase without an order id or amount."""
     signature = request.headers.get(SIGNATURE_HEADER, "").strip().lower()
     if method == "signature" and not request.app[SEEN_KEY].first_time(signature):
         return web.json_response({"status": "duplicate"})
-    if await _record(request, tracking_id, PURCHASE) is None:
+    try:
+        impression = await _record(request, tracking_id, PURCHASE)
+    except Exception:  # the HTTP boundary: a 503 the shop retries
+        logger.exception("Purchase on %s not logged.", tracking_id)
+        raise web.HTTPServiceUnavailable() from None
+    if impression is None:
         raise web.HTTPNotFound()
     return web.json_response({"status": "ok"})
 
@@ -175,6 +237,7 @@ def make_app(
     store: StoreFactory,
     token: str | None = None,
     clock: Callable[[], float] = time.time,
+    currency: str = Settings.currency,
 ) -> web.Application:
     """The click server's application.
 
@@ -183,11 +246,13 @@ def make_app(
         token: The secret ``/orders`` requires (as a bearer token or as the key of
             the body's signature); without one it refuses every order.
         clock: Unix time now, for the age of signed orders.
+        currency: The currency of orders that name none (``AURORA_CURRENCY``).
     """
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STORE_KEY] = store
     app[TOKEN_KEY] = token
     app[CLOCK_KEY] = clock
+    app[CURRENCY_KEY] = currency
     app[SEEN_KEY] = SeenSignatures(clock)
     app.router.add_get("/t/{tracking_id}", follow_link)
     app.router.add_post("/orders", order_callback)
@@ -205,7 +270,11 @@ def main(argv: list[str] | None = None) -> None:
     masking.install()
     logging.basicConfig(level=logging.INFO)
     settings = load_settings()
-    app = make_app(LazyStore(settings.database_url), token=settings.tracking_token)
+    app = make_app(
+        LazyStore(settings.database_url),
+        token=settings.tracking_token,
+        currency=settings.currency,
+    )
     web.run_app(app, host=args.host, port=args.port)
 
 

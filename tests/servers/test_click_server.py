@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from marketing.orders import Order, orders_between
 from marketing.store import CLICK, IMPRESSION, PURCHASE, Interaction, MarketingStore
 from marketing.tracking import new_tracking_id
 from privacy import masking
@@ -178,3 +180,118 @@ async def test_a_signed_order_sent_twice_is_recorded_once(
     ).status == 200
     events = [i.event for i in marketing_db.history("u1")]
     assert events == [IMPRESSION, PURCHASE, PURCHASE]
+
+
+# --- orders with an id, an amount and a currency ------------------------------
+
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _orders(store: MarketingStore) -> list[Order]:
+    return orders_between(store, None, datetime(2100, 1, 1))
+
+
+async def test_an_order_is_recorded_with_amount_and_currency(
+    client: TestClient, marketing_db: MarketingStore
+) -> None:
+    body = {"tracking_id": "abc123", "order_id": "SO-1", "amount": "4999.00"}
+    response = await client.post("/orders", json=body, headers=BEARER)
+    assert (response.status, await response.json()) == (200, {"status": "ok"})
+    (order,) = _orders(marketing_db)
+    assert (order.order_id, order.user_id, order.amount, order.currency) == (
+        "SO-1", "u1", Decimal("4999.00"), "CNY",
+    )  # fmt: skip
+    assert order.item_id == "ph-x5"  # the impression's item
+    assert [i.event for i in marketing_db.history("u1")] == [IMPRESSION, PURCHASE]
+
+
+async def test_a_json_number_amount_and_another_currency(
+    client: TestClient, marketing_db: MarketingStore
+) -> None:
+    raw, headers = signed(
+        {"tracking_id": "abc123", "order_id": 42, "amount": 19.9, "currency": "usd",
+         "item_id": "au-buds-pro2", "timestamp": NOW}
+    )  # fmt: skip
+    assert (await client.post("/orders", data=raw, headers=headers)).status == 200
+    (order,) = _orders(marketing_db)
+    assert (order.order_id, order.amount, order.currency, order.item_id) == (
+        "42", Decimal("19.90"), "USD", "au-buds-pro2",
+    )  # fmt: skip
+
+
+async def test_the_default_currency_is_the_configured_one(
+    marketing_db: MarketingStore,
+) -> None:
+    marketing_db.log(
+        [
+            Interaction(
+                "u2", "p", IMPRESSION, "hybrid", None, "trk2", datetime(2026, 1, 1)
+            )
+        ]
+    )
+    app = make_app(lambda: marketing_db, TOKEN, clock=lambda: NOW, currency="HKD")
+    async with TestClient(TestServer(app)) as c:
+        body = {"tracking_id": "trk2", "order_id": "SO-1", "amount": "8"}
+        assert (await c.post("/orders", json=body, headers=BEARER)).status == 200
+    assert _orders(marketing_db)[0].currency == "HKD"
+
+
+async def test_a_repeated_order_id_is_a_duplicate_even_with_a_new_signature(
+    client: TestClient, marketing_db: MarketingStore
+) -> None:
+    body: dict[str, object] = {"tracking_id": "abc123", "order_id": "SO-1",
+                               "amount": "10", "timestamp": NOW - 5}  # fmt: skip
+    raw, headers = signed(body)
+    first = await client.post("/orders", data=raw, headers=headers)
+    retry, retry_headers = signed({**body, "timestamp": NOW - 1})
+    again = await client.post("/orders", data=retry, headers=retry_headers)
+    by_bearer = await client.post("/orders", json=body, headers=BEARER)
+    assert await first.json() == {"status": "ok"}
+    assert await again.json() == {"status": "duplicate"}
+    assert await by_bearer.json() == {"status": "duplicate"}
+    assert len(_orders(marketing_db)) == 1
+    assert [i.event for i in marketing_db.history("u1")] == [IMPRESSION, PURCHASE]
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ({"amount": "10"}, "order_id is required"),
+        ({"order_id": "SO-1"}, "amount is required"),
+        ({"order_id": "SO-1", "amount": "0"}, "amount must be positive"),
+        ({"order_id": "SO-1", "amount": -3}, "amount must be positive"),
+        ({"order_id": "SO-1", "amount": "9.999"}, "2 decimals"),
+        ({"order_id": "SO-1", "amount": "1e9"}, "at most"),
+        ({"order_id": "SO-1", "amount": "ten"}, "not a number"),
+        ({"order_id": "SO-1", "amount": True}, "decimal number"),
+        ({"order_id": "SO-1", "amount": "5", "currency": "RMB1"}, "ISO 4217"),
+        ({"order_id": "x" * 65, "amount": "5"}, "order_id must be"),
+        ({"currency": "CNY"}, "order_id is required"),
+    ],
+)
+async def test_unusable_orders_are_a_clear_400(
+    client: TestClient, marketing_db: MarketingStore, extra: dict[str, object],
+    why: str,
+) -> None:  # fmt: skip
+    body = {"tracking_id": "abc123", **extra}
+    response = await client.post("/orders", json=body, headers=BEARER)
+    assert response.status == 400
+    assert why in await response.text()
+    assert _orders(marketing_db) == []
+    assert [i.event for i in marketing_db.history("u1")] == [IMPRESSION]
+
+
+async def test_an_order_for_an_unknown_impression_is_not_found(
+    client: TestClient, marketing_db: MarketingStore
+) -> None:
+    body = {"tracking_id": "zzz", "order_id": "SO-1", "amount": "5"}
+    assert (await client.post("/orders", json=body, headers=BEARER)).status == 404
+    assert _orders(marketing_db) == []
+
+
+async def test_orders_while_the_database_is_down_are_a_503_to_retry() -> None:
+    async with TestClient(TestServer(make_app(broken_store, TOKEN))) as c:
+        body = {"tracking_id": "abc123", "order_id": "SO-1", "amount": "5"}
+        assert (await c.post("/orders", json=body, headers=BEARER)).status == 503
+        legacy = {"tracking_id": "abc123"}
+        assert (await c.post("/orders", json=legacy, headers=BEARER)).status == 503
