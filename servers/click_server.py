@@ -14,6 +14,12 @@ of two ways:
   ``{"status": "duplicate"}``). The memory is this process's: run one click server,
   or give each order a unique id.
 
+An order may carry the ``coupon_code`` the customer typed (a single-use coupon
+of :mod:`marketing.coupons`, e.g. the service-recovery one): it is redeemed for
+the order's buyer, and the answer says ``"coupon": "ok"`` with
+``"coupon_accepted": true``, or why not (``unknown``, ``expired``,
+``already_redeemed``, ``not_yours``, ``unavailable``).
+
 Run next to the action server, on loopback behind the reverse proxy that serves
 ``AURORA_TRACKING_BASE_URL``:
 
@@ -37,6 +43,7 @@ from typing import Any
 from aiohttp import web
 
 from marketing.connection import LazyStore, StoreFactory
+from marketing.coupons import Coupons, Redemption
 from marketing.settings import load_settings
 from marketing.store import CLICK, PURCHASE, Interaction
 from privacy import masking
@@ -166,9 +173,33 @@ async def order_callback(request: web.Request) -> web.Response:
     signature = request.headers.get(SIGNATURE_HEADER, "").strip().lower()
     if method == "signature" and not request.app[SEEN_KEY].first_time(signature):
         return web.json_response({"status": "duplicate"})
-    if await _record(request, tracking_id, PURCHASE) is None:
+    purchase = await _record(request, tracking_id, PURCHASE)
+    if purchase is None:
         raise web.HTTPNotFound()
-    return web.json_response({"status": "ok"})
+    coupon = await _redeem_coupon(request, payload, purchase.user_id)
+    return web.json_response({"status": "ok", **coupon})
+
+
+async def _redeem_coupon(
+    request: web.Request, payload: dict[str, Any], user_id: str
+) -> dict[str, object]:
+    """The coupon part of an order's answer; empty when the order names none."""
+    code = payload.get("coupon_code")
+    if code is None:
+        return {}
+    if not isinstance(code, str):
+        return {"coupon": Redemption.UNKNOWN.value, "coupon_accepted": False}
+    # Without the shop's order id the impression names the order.
+    order_id = str(payload.get("order_id") or payload["tracking_id"])[:64]
+    store = request.app[STORE_KEY]
+    try:
+        outcome = await asyncio.to_thread(
+            lambda: Coupons(store()).redeem(code, order_id, user_id)
+        )
+    except Exception:  # the HTTP boundary: the order stands, the coupon does not
+        logger.exception("Coupon of order %s not redeemed.", order_id)
+        return {"coupon": "unavailable", "coupon_accepted": False}
+    return {"coupon": outcome.value, "coupon_accepted": outcome.accepted}
 
 
 def make_app(
