@@ -28,6 +28,7 @@ from actions.catalog_action import CatalogAction
 from catalog.model import Catalog, Product
 from marketing.connection import LazyStore, StoreFactory, StoreUnavailable
 from marketing.outbox import Kept, MarketingOutbox, Write, keep
+from marketing.sales_webhook import lead_hook
 from marketing.settings import Settings, data_cipher, load_settings
 from marketing.store import IMPRESSION, Interaction, MarketingStore, utc_now
 from marketing.tracking import Shown, impressions
@@ -57,7 +58,8 @@ class MarketingAction(CatalogAction, ABC):
         settings: The marketing settings (``load_settings()`` by default).
         cipher: Encrypts phone numbers at rest (from ``settings`` by default).
         outbox: Where writes wait while the database is down (the queue file of
-            ``settings.outbox_path`` by default).
+            ``settings.outbox_path`` by default, owing good leads to sales when
+            ``settings.sales_webhook_url`` is set).
 
     Raises:
         marketing.settings.SettingsError: The settings are unusable (in
@@ -77,7 +79,10 @@ class MarketingAction(CatalogAction, ABC):
         super().__init__(catalog, today)
         self.settings = settings or load_settings()
         self.cipher = cipher or data_cipher(self.settings)
-        self.outbox = outbox or MarketingOutbox(DurableQueue(self.settings.outbox_path))
+        self.outbox = outbox or MarketingOutbox(
+            DurableQueue(self.settings.outbox_path),
+            on_lead=lead_hook(self.settings),
+        )
         self._store_factory = store or LazyStore(
             self.settings.database_url,
             connect=functools.partial(MarketingStore.from_url, cipher=self.cipher),

@@ -9,7 +9,9 @@ actions`` does, with two differences:
   No token: 401; a wrong one: 403 (compared in constant time);
 - it listens on 127.0.0.1 unless ``--host`` says otherwise;
 - a thread replays the marketing outbox (``marketing.replayer``) while writes
-  wait in it, so they reach the database soon after it is back.
+  wait in it, so they reach the database soon after it is back;
+- with ``AURORA_SALES_WEBHOOK_URL`` set, a thread posts good leads to sales
+  (``marketing.sales_webhook``), retrying with backoff.
 
 In the production profile (``AURORA_PROFILE=production``) it refuses to start
 without a token or with the sample token of ``dev.env``; elsewhere it starts
@@ -39,6 +41,7 @@ from sanic.response import HTTPResponse
 from marketing.connection import LazyStore
 from marketing.outbox import MarketingOutbox
 from marketing.replayer import OutboxReplayer
+from marketing.sales_webhook import SalesNotifier, lead_hook
 from marketing.settings import (
     ENV_PREFIX,
     PRODUCTION,
@@ -135,11 +138,24 @@ def make_app(token: str | None, package: str = "actions") -> Sanic:
     return app
 
 
+def _lazy_store(settings: Settings) -> LazyStore:
+    connect = functools.partial(MarketingStore.from_url, cipher=data_cipher(settings))
+    return LazyStore(settings.database_url, connect=connect)
+
+
 def outbox_replayer(settings: Settings) -> OutboxReplayer:
     """The thread that replays the marketing outbox while entries wait."""
-    connect = functools.partial(MarketingStore.from_url, cipher=data_cipher(settings))
-    store = LazyStore(settings.database_url, connect=connect)
-    return OutboxReplayer(MarketingOutbox(DurableQueue(settings.outbox_path)), store)
+    outbox = MarketingOutbox(
+        DurableQueue(settings.outbox_path), on_lead=lead_hook(settings)
+    )
+    return OutboxReplayer(outbox, _lazy_store(settings))
+
+
+def sales_notifier(settings: Settings) -> SalesNotifier | None:
+    """The thread that posts good leads to sales; ``None`` without a webhook URL."""
+    if not settings.sales_webhook_url:
+        return None
+    return SalesNotifier.from_settings(settings, _lazy_store(settings))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,7 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         token = token_from(os.environ)
-        replayer = outbox_replayer(load_settings())
+        settings = load_settings()
+        replayer = outbox_replayer(settings)
+        notifier = sales_notifier(settings)
     except (ServerConfigError, SettingsError, QueueError) as e:
         print(f"Action server not started: {e}", file=sys.stderr)
         return 2
@@ -168,11 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.warning("%s is not set: the action server takes any request.", TOKEN_ENV)
     app = make_app(token, args.actions)
     replayer.start()
+    if notifier is not None:
+        notifier.start()
     logger.info("Action server on http://%s:%d", args.host, args.port)
     try:
         app.run(args.host, args.port, workers=utils.number_of_sanic_workers())
     finally:
         replayer.stop()
+        if notifier is not None:
+            notifier.stop()
     return 0
 
 

@@ -4,7 +4,9 @@ Rasa sends every bot message of a turn here while the turn runs. Nothing leaves
 from this class: the turn runner decides, once the turn ends or the deadline
 passes, which item goes back passively and which through the customer-service API.
 The erase signal of ``action_delete_my_data`` (``privacy.erasure``) is not shown:
-it sets ``erase_requested``, and the runner erases once the turn is saved.
+it sets ``erase_requested``, and the runner erases once the turn is saved. The
+handoff signal of ``action_handoff`` (``wechat.handoff``) is not shown either: it
+sets ``handoff_requested``, and the runner transfers the user to a human agent.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rasa.core.channels.channel import OutputChannel
 
 import rich_reply
 from privacy.erasure import is_erase_request
+from wechat.handoff import is_handoff_request
 from wechat.rendering import (
     Article,
     ImageOut,
@@ -46,6 +49,8 @@ class WeChatCollector(OutputChannel):
         self.menu: dict[str, str] = {}
         # The turn asked to delete the user's data (``privacy.erasure``).
         self.erase_requested = False
+        # The turn handed the user to a human agent (``wechat.handoff``).
+        self.handoff_requested = False
 
     @classmethod
     def name(cls) -> str:
@@ -117,10 +122,14 @@ class WeChatCollector(OutputChannel):
         """A rich reply (``rich_reply``) in WeChat's form; anything else is logged.
 
         The erase signal (``privacy.erasure.ERASE_PAYLOAD``) shows nothing and sets
-        ``erase_requested``.
+        ``erase_requested``; the handoff signal (``wechat.handoff.HANDOFF_PAYLOAD``)
+        shows nothing and sets ``handoff_requested``.
         """
         if is_erase_request(json_message):
             self.erase_requested = True
+            return
+        if is_handoff_request(json_message):
+            self.handoff_requested = True
             return
         try:
             reply = rich_reply.from_json(json_message)

@@ -14,6 +14,15 @@ in time, else through the API; a turn still running after ``turn_timeout_s`` get
 the apology through the API while it runs on, and its late replies still follow.
 API messages go through ``wechat.delivery`` (retries, then a durable queue).
 
+A turn whose action sent the handoff signal (``wechat.handoff``) is answered
+passively with WeChat's ``transfer_customer_service`` (its text replies follow
+through the API), and the user stays with the human agent: each of their
+messages is transferred the same way and runs no turn, until the agent closes
+the session (``kf_close_session``), the user unfollows, or ``handoff_timeout_s``
+passes without a message. A handoff decided after the deadline cannot transfer
+the message any more: ``ChannelTexts.handoff_late`` asks the user to write to
+the agent, and the state is set all the same.
+
 A turn whose action sent the erase signal (``privacy.erasure``) is followed, once
 the turn is saved and its replies delivered, by the erasure of the openid's
 conversation in Rasa's tracker store (``channels.tracker_erasure``), of the
@@ -41,6 +50,7 @@ from wechat.config import WeChatSettings
 from wechat.dedup import API, EMPTY, Deduplicator, message_key, passive, passive_xml
 from wechat.delivery import Delivery, MessageSender
 from wechat.erasure import erase_openid
+from wechat.handoff import Handoffs
 from wechat.mapping import DirectReply, Inbound
 from wechat.menus import MenuMemory
 from wechat.rendering import (
@@ -50,6 +60,7 @@ from wechat.rendering import (
     customer_service_bodies,
     merge_texts,
     passive_reply,
+    transfer_reply,
 )
 from wechat.storage import KeyValueStore
 from wechat.texts import ChannelTexts
@@ -101,6 +112,7 @@ class TurnRunner:
         self._tracker_store = tracker_store
         self._dedup = Deduplicator(store, settings.dedup_ttl_s, settings.app_id)
         self._menus = MenuMemory(store, settings.menu_ttl_s, settings.app_id)
+        self._handoffs = Handoffs(store, settings.handoff_timeout_s, settings.app_id)
         self._passive_only_key = f"{settings.app_id}:passive_only"
         self._delivery = delivery or Delivery(
             api,
@@ -137,8 +149,15 @@ class TurnRunner:
         if inbound.direct_reply is not None:
             text = self._direct_text(inbound.direct_reply)
             return passive_reply(TextOut(text), openid, account)
+        if inbound.ends_handoff or not inbound.deliver_replies:
+            # The agent closed the session, or the user unfollowed.
+            await self._handoffs.end(openid)
         if not inbound.text:
             return SUCCESS
+        if inbound.deliver_replies and await self._handoffs.active(openid):
+            # With a human agent: the bot stays silent; each message renews it.
+            await self._handoffs.start(openid)
+            return transfer_reply(openid, account)
         loop = asyncio.get_running_loop()
         key = message_key(dict(fields))
         turn = _Turn(
@@ -213,11 +232,7 @@ class TurnRunner:
             if in_time:
                 await self._menus.remember(openid, collector.menu)
                 replies = await self._replies(collector, inbound)
-                candidate = (
-                    passive(passive_reply(replies[0], openid, turn.account))
-                    if replies
-                    else EMPTY
-                )
+                candidate = await self._passive_candidate(collector, replies, turn)
             else:
                 logger.info(
                     "Turn %s is slower than the deadline; answering later.", key
@@ -229,7 +244,11 @@ class TurnRunner:
                 apologised = await self._wait_or_apologise(running, turn)
                 await self._menus.remember(openid, collector.menu)
                 replies = await self._replies(collector, inbound, apologised)
-            if passive_xml(decision) is not None:
+                if collector.handoff_requested and inbound.deliver_replies:
+                    await self._handoffs.start(openid)
+                    replies.append(TextOut(self._texts.handoff_late))
+            transferred = collector.handoff_requested and decision == candidate
+            if passive_xml(decision) is not None and not transferred:
                 replies = replies[1:]
                 if replies:
                     # The passive answer is still on its way back through WeChat.
@@ -243,6 +262,21 @@ class TurnRunner:
             logger.exception("WeChat turn %s failed.", key)
             if not decided:
                 await self._dedup.decide(openid, key, EMPTY)
+
+    async def _passive_candidate(
+        self, collector: WeChatCollector, replies: list[Outbound], turn: _Turn
+    ) -> str:
+        """The passive answer of a turn done in time: a transfer, a reply, or none.
+
+        A transfer to a human agent starts the handoff; the turn's replies then
+        all go through the API.
+        """
+        if collector.handoff_requested and turn.inbound.deliver_replies:
+            await self._handoffs.start(turn.openid)
+            return passive(transfer_reply(turn.openid, turn.account))
+        if not replies:
+            return EMPTY
+        return passive(passive_reply(replies[0], turn.openid, turn.account))
 
     async def _wait_or_apologise(
         self, running: asyncio.Future[Any], turn: _Turn
@@ -282,7 +316,7 @@ class TurnRunner:
         if not inbound.deliver_replies:
             return []
         if not collector.messages:
-            if apologised or collector.erase_requested:
+            if apologised or collector.erase_requested or collector.handoff_requested:
                 return []
             # Nothing at all: the action server is down, or Rasa failed.
             logger.warning("A WeChat turn ended without a reply; apologising.")

@@ -214,6 +214,22 @@ def record_order(
     return Outcome.RECORDED
 
 
+def buyer_of(store: MarketingStore, tracking_id: str) -> str | None:
+    """The customer the impression ``tracking_id`` was shown to, if it exists.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: The database failed.
+    """
+    interactions = store.table("interactions")
+    query = select(interactions.c.user_id).where(
+        interactions.c.tracking_id == tracking_id,
+        interactions.c.event == IMPRESSION,
+    )
+    with store.engine.connect() as connection:
+        row = connection.execute(query.limit(1)).first()
+    return None if row is None else str(row[0])
+
+
 def _exists(connection: Connection, store: MarketingStore, order_id: str) -> bool:
     table = store.table("orders")
     query = select(table.c.id).where(table.c.order_id == order_id)

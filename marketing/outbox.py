@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from marketing.connection import StoreUnavailable
+from marketing.lead_notifications import LeadHook
 from marketing.leads import SealedLead
 from marketing.store import MarketingStore
 from outbox.queue import DurableQueue, Entry, QueueError
@@ -74,8 +75,14 @@ class Write:
         """Deletes every row of the customer."""
         return cls(ERASE, user_id, {"user_id": user_id})
 
-    def apply(self, store: MarketingStore) -> None:
+    def apply(self, store: MarketingStore, on_lead: LeadHook | None = None) -> None:
         """Performs the write on ``store``; doing it twice changes nothing.
+
+        Args:
+            store: The marketing store.
+            on_lead: Runs after a lead is stored (the sales notification it is
+                owed), also when it was stored before: a write cut short between
+                the two is completed by its replay, and the hook is idempotent.
 
         Raises:
             sqlalchemy.exc.SQLAlchemyError: The database failed.
@@ -83,7 +90,10 @@ class Write:
         """
         p = self.payload
         if self.kind == LEAD:
-            store.add_lead(SealedLead.from_payload(p))
+            lead = SealedLead.from_payload(p)
+            store.add_lead(lead)
+            if on_lead is not None:
+                on_lead(store, lead)
         elif self.kind == OPT_OUT:
             store.opt_out(p["user_id"], datetime.fromisoformat(p["at"]))
         elif self.kind == SIGNUP:
@@ -106,13 +116,26 @@ class Kept(enum.Enum):
 class MarketingOutbox:
     """Marketing writes waiting for the database, in a durable queue.
 
+    Every lead reaches the database through :meth:`Write.apply` with this
+    outbox's ``on_lead``, whether it is written at once (:func:`keep`) or
+    replayed after an outage: the one place that sees every stored lead, hence
+    where the sales notification a lead is owed is recorded.
+
     Args:
         queue: The queue (its file may be shared with other kinds of entries).
         retry_after_s: How long entries wait after a failed replay.
+        on_lead: Runs with each lead written to the database
+            (:func:`marketing.sales_webhook.lead_hook`); ``None``: nothing.
     """
 
-    def __init__(self, queue: DurableQueue, retry_after_s: float = RETRY_AFTER_S):
+    def __init__(
+        self,
+        queue: DurableQueue,
+        retry_after_s: float = RETRY_AFTER_S,
+        on_lead: LeadHook | None = None,
+    ) -> None:
         self.queue = queue
+        self.on_lead = on_lead
         self._retry_after_s = retry_after_s
 
     def put(self, write: Write) -> int:
@@ -161,7 +184,7 @@ class MarketingOutbox:
         for position, entry in enumerate(entries):
             write = Write(entry.kind, str(entry.payload.get("user_id")), entry.payload)
             try:
-                write.apply(store)
+                write.apply(store, self.on_lead)
             except DATABASE_DOWN as e:
                 waiting = entries[position:]
                 logger.warning(
@@ -225,7 +248,7 @@ def keep(
         if outbox.pending():
             outbox.replay(target)
         if not outbox.pending():
-            write.apply(target)
+            write.apply(target, outbox.on_lead)
             return Kept.STORED
     except DATABASE_DOWN as e:
         logger.warning(
@@ -237,7 +260,7 @@ def keep(
         logger.exception(
             "Marketing outbox unreadable; writing %s directly.", write.kind
         )
-        return _direct(write, store)
+        return _direct(write, store, outbox.on_lead)
     try:
         outbox.put(write)
     except QueueError:
@@ -248,9 +271,11 @@ def keep(
     return Kept.QUEUED
 
 
-def _direct(write: Write, store: Callable[[], MarketingStore]) -> Kept:
+def _direct(
+    write: Write, store: Callable[[], MarketingStore], on_lead: LeadHook | None
+) -> Kept:
     try:
-        write.apply(store())
+        write.apply(store(), on_lead)
     except DATABASE_DOWN:
         logger.exception(
             "%s lost: neither the database nor the outbox took it.", write.kind

@@ -118,8 +118,6 @@ def tables(metadata: MetaData) -> dict[str, Table]:
             Column("amount", Numeric(12, 2), nullable=False),
             # ISO 4217 (CNY).
             Column("currency", String(3), nullable=False),
-            # A coupon redeemed with the order.
-            Column("coupon_code", String(32)),
             Column("created_at", DateTime, nullable=False, index=True),
         ),
         # One row per campaign and recipient: what was (or will be) sent, so a
@@ -172,6 +170,7 @@ def tables(metadata: MetaData) -> dict[str, Table]:
             Column("value", Text, nullable=False),
             Column("expires_at", DateTime, nullable=False),
             Column("redeemed_at", DateTime),
+            # The order it was redeemed with (orders.order_id).
             Column("order_id", String(64)),
             Column("created_at", DateTime, nullable=False),
         ),

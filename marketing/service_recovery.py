@@ -14,8 +14,11 @@ from typing import Any
 from catalog.model import Catalog
 
 POLICY = "service_recovery"
-# The responses that carry the coupon offer (see domain.yml).
-OFFER_RESPONSES = frozenset({"utter_recovery_offer", "utter_service_recovery"})
+# The responses that carry the coupon offer (see domain.yml); utter_recovery_offer
+# is the name of the coupon before it had a code, still in older conversations.
+OFFER_RESPONSES = frozenset(
+    {"utter_recovery_coupon", "utter_recovery_offer", "utter_service_recovery"}
+)
 
 
 def recovery_offer(catalog: Catalog) -> str | None:

@@ -38,6 +38,7 @@ naming ``AURORA_DATA_KEY``): no lead is ever stored in clear.
 | ``admin_token`` | ``AURORA_ADMIN_TOKEN`` | unset: the admin server refuses to start |
 | ``sales_webhook_url`` | ``AURORA_SALES_WEBHOOK_URL`` | unset: no lead notifications |
 | ``sales_webhook_min_score`` | ``AURORA_SALES_WEBHOOK_MIN_SCORE`` | ``0.6`` |
+| ``sales_webhook_secret`` | ``AURORA_SALES_WEBHOOK_SECRET`` | unset (URL needs it) |
 | ``coupon_valid_days`` | ``AURORA_COUPON_VALID_DAYS`` | ``30`` |
 | ``alert_webhook_url`` | ``AURORA_ALERT_WEBHOOK_URL`` | unset: alerts are logged only |
 """
@@ -131,6 +132,8 @@ class Settings:
     # Where sales hear of a lead at or above sales_webhook_min_score.
     sales_webhook_url: str | None = None
     sales_webhook_min_score: float = 0.6
+    # Key of the HMAC-SHA256 signature of every post to sales_webhook_url.
+    sales_webhook_secret: str | None = None
     # How long an issued coupon can be redeemed.
     coupon_valid_days: int = 30
     # Where alerts (a spike of negative messages) are posted besides the log.
@@ -157,6 +160,12 @@ class Settings:
             raise SettingsError("send_rate_per_s must be positive")
         if not 0 <= self.sales_webhook_min_score <= 1:
             raise SettingsError("sales_webhook_min_score must be within 0..1")
+        if self.sales_webhook_url and not self.sales_webhook_secret:
+            raise SettingsError(
+                "sales_webhook_url needs sales_webhook_secret "
+                "(AURORA_SALES_WEBHOOK_SECRET): sales must be able to tell our "
+                "posts from forged ones"
+            )
         if self.coupon_valid_days < 1:
             raise SettingsError("coupon_valid_days must be at least 1")
         if len(self.currency) != 3 or not self.currency.isalpha():

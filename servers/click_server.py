@@ -25,6 +25,12 @@ The shop proves who it is with ``AURORA_TRACKING_TOKEN`` in one of two ways:
   replay, gets ``{"status": "duplicate"}``). That memory is this process's; an
   ``order_id`` is remembered by the store, across processes and restarts.
 
+An order may carry the ``coupon_code`` the customer typed (a single-use coupon
+of :mod:`marketing.coupons`, e.g. the service-recovery one): it is redeemed for
+the order's buyer, and the answer says ``"coupon": "ok"`` with
+``"coupon_accepted": true``, or why not (``unknown``, ``expired``,
+``already_redeemed``, ``not_yours``, ``unavailable``).
+
 Run next to the action server, on loopback behind the reverse proxy that serves
 ``AURORA_TRACKING_BASE_URL``:
 
@@ -49,10 +55,12 @@ from typing import Any
 from aiohttp import web
 
 from marketing.connection import LazyStore, StoreFactory
+from marketing.coupons import Coupons, Redemption
 from marketing.orders import (
     OrderError,
     OrderRequest,
     Outcome,
+    buyer_of,
     parse_order,
     record_order,
 )
@@ -205,7 +213,7 @@ async def order_callback(request: web.Request) -> web.Response:
     except OrderError as e:
         raise web.HTTPBadRequest(text=str(e)) from None
     if order is None:
-        return await _purchase(request, tracking_id, method)
+        return await _purchase(request, payload, tracking_id, method)
     try:
         outcome = await _record_order(request, tracking_id, order)
     except Exception:  # the HTTP boundary: a 503 the shop retries
@@ -213,11 +221,17 @@ async def order_callback(request: web.Request) -> web.Response:
         raise web.HTTPServiceUnavailable() from None
     if outcome is Outcome.UNKNOWN_TRACKING_ID:
         raise web.HTTPNotFound()
-    return web.json_response({"status": outcome.value})
+    coupon: dict[str, object] = {}
+    if "coupon_code" in payload:
+        store = request.app[STORE_KEY]
+        buyer = await asyncio.to_thread(lambda: buyer_of(store(), tracking_id))
+        if buyer is not None:
+            coupon = await _redeem_coupon(request, payload, buyer)
+    return web.json_response({"status": outcome.value, **coupon})
 
 
 async def _purchase(
-    request: web.Request, tracking_id: str, method: str
+    request: web.Request, payload: dict[str, Any], tracking_id: str, method: str
 ) -> web.Response:
     """The older callback: a purchase without an order id or amount."""
     signature = request.headers.get(SIGNATURE_HEADER, "").strip().lower()
@@ -230,7 +244,30 @@ async def _purchase(
         raise web.HTTPServiceUnavailable() from None
     if impression is None:
         raise web.HTTPNotFound()
-    return web.json_response({"status": "ok"})
+    coupon = await _redeem_coupon(request, payload, impression.user_id)
+    return web.json_response({"status": "ok", **coupon})
+
+
+async def _redeem_coupon(
+    request: web.Request, payload: dict[str, Any], user_id: str
+) -> dict[str, object]:
+    """The coupon part of an order's answer; empty when the order names none."""
+    code = payload.get("coupon_code")
+    if code is None:
+        return {}
+    if not isinstance(code, str):
+        return {"coupon": Redemption.UNKNOWN.value, "coupon_accepted": False}
+    # Without the shop's order id the impression names the order.
+    order_id = str(payload.get("order_id") or payload["tracking_id"])[:64]
+    store = request.app[STORE_KEY]
+    try:
+        outcome = await asyncio.to_thread(
+            lambda: Coupons(store()).redeem(code, order_id, user_id)
+        )
+    except Exception:  # the HTTP boundary: the order stands, the coupon does not
+        logger.exception("Coupon of order %s not redeemed.", order_id)
+        return {"coupon": "unavailable", "coupon_accepted": False}
+    return {"coupon": outcome.value, "coupon_accepted": outcome.accepted}
 
 
 def make_app(

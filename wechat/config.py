@@ -82,6 +82,9 @@ DEFAULT_DOMAIN_PATH = "domain.yml"
 # A turn still running this long after its message arrived gets the apology
 # (utter_wechat_apology) through the API; Rasa waits up to 300 s for actions.
 DEFAULT_TURN_TIMEOUT_S = 30.0
+# After a transfer to a human agent, the bot stays silent this long (unless the
+# agent closes the session first), counted from the user's latest message.
+DEFAULT_HANDOFF_TIMEOUT_S = 1800
 # The durable queue of customer-service messages WeChat refused for now, relative
 # to the directory Rasa runs in.
 DEFAULT_RETRY_QUEUE_PATH = ".runtime/wechat_retry.db"
@@ -132,6 +135,8 @@ class WeChatSettings:
         domain_path: the domain file holding the channel's own texts.
         turn_timeout_s: when a still-running turn gets the apology.
         retry_queue_path: the durable queue of refused customer-service messages.
+        handoff_timeout_s: how long after a user's latest message a transfer to
+            a human agent lasts when the agent does not close the session.
     """
 
     token: str
@@ -159,6 +164,7 @@ class WeChatSettings:
     domain_path: str = DEFAULT_DOMAIN_PATH
     turn_timeout_s: float = DEFAULT_TURN_TIMEOUT_S
     retry_queue_path: str = DEFAULT_RETRY_QUEUE_PATH
+    handoff_timeout_s: int = DEFAULT_HANDOFF_TIMEOUT_S
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WeChatSettings:
@@ -238,6 +244,9 @@ class WeChatSettings:
                 retry_queue_path=str(
                     values.get("retry_queue_path", DEFAULT_RETRY_QUEUE_PATH)
                 ),
+                handoff_timeout_s=int(
+                    values.get("handoff_timeout_s", DEFAULT_HANDOFF_TIMEOUT_S)
+                ),
             )
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{_SECTION}: {e}") from e
@@ -296,6 +305,8 @@ class WeChatSettings:
             raise ConfigError(
                 "turn_timeout_s must be over reply_deadline_s and at most 300"
             )
+        if not 60 <= self.handoff_timeout_s <= 86400:
+            raise ConfigError("handoff_timeout_s must be between 60 and 86400")
         if not 0 < self.rate_limit_window_s <= 86400:
             raise ConfigError("rate_limit_window_s must be between 0 and 86400")
         if self.encoding_aes_key is not None:

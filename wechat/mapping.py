@@ -45,12 +45,14 @@ class Inbound:
         metadata: WeChat's fields for the tracker (under ``"wechat"``).
         direct_reply: an answer given at once, without a turn.
         deliver_replies: False when the user cannot receive them (unfollow).
+        ends_handoff: the human agent closed the session (``wechat.handoff``).
     """
 
     text: str | None
     metadata: dict[str, Any] = field(default_factory=dict)
     direct_reply: DirectReply | None = None
     deliver_replies: bool = True
+    ends_handoff: bool = False
 
 
 Handler = Callable[[Mapping[str, str], "MappingContext"], Inbound]
@@ -198,6 +200,13 @@ def _unsubscribe(fields: Mapping[str, str], context: MappingContext) -> Inbound:
     # An ordinary turn whose rule records the opt-out (action_unsubscribe) and says
     # nothing; the user can no longer receive messages, so none are delivered.
     return Inbound(text=UNFOLLOW, metadata=metadata(fields), deliver_replies=False)
+
+
+@register("event", "kf_close_session")
+def _kf_close_session(fields: Mapping[str, str], context: MappingContext) -> Inbound:
+    # The human agent ended the session: the bot answers the user again.
+    meta = metadata(fields, kf_account=fields.get("KfAccount", ""))
+    return Inbound(text=None, metadata=meta, ends_handoff=True)
 
 
 @register("event", "click")

@@ -13,7 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wechatpy.replies import ArticlesReply, BaseReply, ImageReply, TextReply
+from wechatpy.replies import (
+    ArticlesReply,
+    BaseReply,
+    ImageReply,
+    TextReply,
+    TransferCustomerServiceReply,
+)
 
 # WeChat's limit for one text message, passive or through the API.
 MAX_TEXT_BYTES = 2048
@@ -155,6 +161,20 @@ def passive_reply(
     reply.source = _cdata_safe(from_user)
     reply.target = _cdata_safe(to_user)
     reply.time = created
+    xml: str = reply.render()
+    return xml
+
+
+def transfer_reply(to_user: str, from_user: str, now: float | None = None) -> str:
+    """The passive reply that hands the message to a human agent (多客服).
+
+    WeChat's ``transfer_customer_service``: the message goes to the agents'
+    workbench instead of being answered by the bot (``wechat.handoff``).
+    """
+    reply = TransferCustomerServiceReply()
+    reply.source = _cdata_safe(from_user)
+    reply.target = _cdata_safe(to_user)
+    reply.time = int(time.time() if now is None else now)
     xml: str = reply.render()
     return xml
 

@@ -1,8 +1,9 @@
 """What the channel says by itself, read from ``domain.yml`` like every reply.
 
 A few answers come from the channel without a dialogue turn: asking to type when
-a voice message has no transcript, slowing down a flood of messages, and an
-apology when a turn produced nothing (the action server is down). Their text is
+a voice message has no transcript, slowing down a flood of messages, an apology
+when a turn produced nothing (the action server is down), and word that an agent
+will answer when a transfer to one came too late to answer passively. Their text is
 customer-facing, so it lives in ``domain.yml`` (``utter_wechat_*``) and is read
 here once, at start-up.
 """
@@ -23,6 +24,7 @@ RESPONSES = {
     "ask_to_type": "utter_wechat_ask_to_type",
     "rate_limited": "utter_wechat_rate_limited",
     "apology": "utter_wechat_apology",
+    "handoff_late": "utter_wechat_handoff_late",
 }
 
 
@@ -34,11 +36,14 @@ class ChannelTexts:
         ask_to_type: a voice message WeChat could not transcribe.
         rate_limited: the first message over the per-user rate limit.
         apology: a turn that produced no reply, or none in time.
+        handoff_late: a transfer to a human agent decided after the passive
+            answer's deadline (an agent will answer).
     """
 
     ask_to_type: str
     rate_limited: str
     apology: str
+    handoff_late: str
 
     @classmethod
     def from_responses(cls, responses: Mapping[str, Any]) -> ChannelTexts:

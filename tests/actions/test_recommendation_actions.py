@@ -219,7 +219,7 @@ async def test_the_recovery_coupon_is_not_offered_twice(
     said = {
         "event": "bot",
         "text": offer,
-        "metadata": {"utter_action": "utter_recovery_offer"},
+        "metadata": {"utter_action": "utter_recovery_coupon"},
     }
     tracker = Tracker.from_dict({**earlier.current_state(), "events": [said]})
     await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,8 +21,13 @@ from actions.server import (
     build_parser,
     main,
     make_app,
+    outbox_replayer,
+    sales_notifier,
     token_from,
 )
+from marketing.sales_webhook import SalesNotifier
+from marketing.settings import Settings
+from privacy.cipher import generate_key
 from tools.wechat_sim.local_server import serve_locally
 
 TOKEN = "test-action-token"
@@ -107,3 +114,14 @@ def test_it_listens_on_loopback_by_default() -> None:
     args = build_parser().parse_args([])
     assert (args.host, args.port, args.actions) == (DEFAULT_HOST, 5055, "actions")
     assert DEFAULT_HOST == "127.0.0.1"
+
+
+def test_the_sales_notifier_runs_only_with_a_webhook(tmp_path: Path) -> None:
+    base = Settings(data_key=generate_key(), database_url=f"sqlite:///{tmp_path}/m.db")
+    assert sales_notifier(base) is None
+    configured = replace(
+        base, sales_webhook_url="http://127.0.0.1:1/leads", sales_webhook_secret="s"
+    )
+    assert isinstance(sales_notifier(configured), SalesNotifier)
+    # Leads replayed from the outbox are owed to sales like those stored at once.
+    assert outbox_replayer(configured)._outbox.on_lead is not None

@@ -84,13 +84,13 @@ def test_texts_come_from_the_domain_file_or_the_caller(tmp_path: Path) -> None:
         "responses:\n"
         + "".join(
             f"  utter_wechat_{name}:\n    - text: {name} text\n"
-            for name in ("ask_to_type", "rate_limited", "apology")
+            for name in ("ask_to_type", "rate_limited", "apology", "handoff_late")
         ),
         encoding="utf-8",
     )
     channel = WeChatInput(make_settings(domain_path=str(domain)), store=MemoryStore())
     assert channel.texts.rate_limited == "rate_limited text"
-    given = ChannelTexts("a", "b", "c")
+    given = ChannelTexts("a", "b", "c", "d")
     assert WeChatInput(make_settings(), MemoryStore(), texts=given).texts is given
 
 

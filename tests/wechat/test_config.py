@@ -35,6 +35,7 @@ def test_defaults() -> None:
     assert settings.api_base_url == "https://api.weixin.qq.com"
     assert dict(settings.menu) == DEFAULT_MENU
     assert settings.menu["MENU_PROMOTION"] == "/ask_promotion"
+    assert settings.handoff_timeout_s == 1800
 
 
 def test_overrides_and_menu_merge() -> None:
@@ -154,6 +155,7 @@ def test_values_from_environment_strings_are_parsed() -> None:
         ({"store_timeout_s": 3}, "store_timeout_s"),
         ({"rate_limit_messages": -1}, "rate_limit_messages"),
         ({"rate_limit_window_s": 0}, "rate_limit_window_s"),
+        ({"handoff_timeout_s": 10}, "handoff_timeout_s"),
         ({"profile": "staging"}, "profile"),
         ({"token": ""}, "WECHAT_TOKEN"),
         ({"app_id": None, "app_secret": " "}, "WECHAT_APP_ID, WECHAT_APP_SECRET"),

@@ -157,3 +157,11 @@ def test_the_registry_is_open() -> None:
         return to_inbound({**message, "MsgType": "text", "Content": "custom"}, context)
 
     assert to_inbound(fields("test_custom_type"), CONTEXT).text == "custom"
+
+
+def test_kf_close_session_ends_the_handoff_without_a_turn() -> None:
+    event = fields("event", Event="kf_close_session", KfAccount="kf1@gh_a")
+    inbound = to_inbound(event, CONTEXT)
+    assert inbound.text is None and inbound.ends_handoff
+    assert inbound.metadata["wechat"]["kf_account"] == "kf1@gh_a"
+    assert not to_inbound(fields("text", Content="人工"), CONTEXT).ends_handoff

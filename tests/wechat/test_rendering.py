@@ -15,6 +15,7 @@ from wechat.rendering import (
     numbered_menu,
     passive_reply,
     split_utf8,
+    transfer_reply,
 )
 from wechat.xml_safety import parse_xml
 
@@ -119,3 +120,13 @@ async def test_carousels_and_news_become_one_message_per_article() -> None:
     assert all(
         isinstance(m, NewsOut) and len(m.articles) == 1 for m in collector.messages
     )
+
+
+def test_transfer_reply_hands_the_message_to_an_agent() -> None:
+    xml = transfer_reply("o_user", "gh_a", now=1_700_000_000)
+    assert parse_xml(xml, 4096) == {
+        "ToUserName": "o_user",
+        "FromUserName": "gh_a",
+        "CreateTime": "1700000000",
+        "MsgType": "transfer_customer_service",
+    }

@@ -1,0 +1,66 @@
+"""The handoff contract and state: payload, TTL, renewal, end and erasure."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from wechat.erasure import erase_openid, user_prefix
+from wechat.handoff import HANDOFF_PAYLOAD, Handoffs, is_handoff_request
+from wechat.storage import KeyValueStore, MemoryStore, RedisStore
+
+NAMESPACE = "wx1"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    url = request.getfixturevalue("redis_url")
+    prefix = request.getfixturevalue("redis_prefix")
+    redis_store = RedisStore.from_url(url, prefix)
+    yield redis_store
+    await redis_store.close()
+
+
+def test_the_payload_is_recognised_and_nothing_else() -> None:
+    assert is_handoff_request(HANDOFF_PAYLOAD)
+    assert not is_handoff_request({"wechat": {"transfer_customer_service": "yes"}})
+    assert not is_handoff_request({"privacy": "erase_user_data"})
+    assert not is_handoff_request({"wechat": "transfer_customer_service"})
+
+
+async def test_start_end_and_erasure(store: KeyValueStore) -> None:
+    handoffs = Handoffs(store, 1800, NAMESPACE)
+    assert not await handoffs.active("o1")
+    await handoffs.start("o1")
+    assert await handoffs.active("o1") and not await handoffs.active("o2")
+    await handoffs.end("o1")
+    assert not await handoffs.active("o1")
+    await handoffs.start("o1")
+    # Kept under the user's prefix: a data-deletion request removes it.
+    assert await store.get(f"{user_prefix(NAMESPACE, 'o1')}handoff") is not None
+    assert await erase_openid(store, NAMESPACE, "o1") == 1
+    assert not await handoffs.active("o1")
+
+
+async def test_the_handoff_expires_unless_renewed() -> None:
+    clock = Clock()
+    handoffs = Handoffs(MemoryStore(clock), 1800, NAMESPACE)
+    await handoffs.start("o1")
+    clock.now += 1000
+    await handoffs.start("o1")  # a message from the user renews it
+    clock.now += 1000
+    assert await handoffs.active("o1")
+    clock.now += 801
+    assert not await handoffs.active("o1")
