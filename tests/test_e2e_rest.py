@@ -8,6 +8,7 @@ development credentials, ``credentials.dev.yml``: ``make run`` serves no REST).
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,10 @@ from typing import Any
 import pytest
 from rasa.shared.core.domain import Domain
 
+from marketing.profiles import build_profiles
+from marketing.store import MarketingStore
 from tests.e2e_servers import running_bot
+from tools.bot_servers import marketing_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,12 +28,18 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def webhook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bot's folder: its endpoints file and marketing store."""
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="module")
+def webhook(folder: Path) -> Iterator[str]:
     """Starts the action server and the bot; yields the REST webhook URL."""
     if not list((ROOT / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in models/: run `make train` first")
     with running_bot(
-        tmp_path_factory.mktemp("e2e"),
+        folder,
         ROOT / "credentials.dev.yml",
         ROOT / "models",
         name="e2e",
@@ -64,6 +74,25 @@ def test_greeting_in_chinese(webhook: str, responses: dict[str, list[str]]) -> N
 def test_price_question_is_answered_from_the_catalog(webhook: str) -> None:
     [reply] = say(webhook, "e2e-price", "X5 Pro多少钱")
     assert reply.startswith("极光 X5 Pro 现价 ¥")
+
+
+def test_a_message_is_recorded_as_activity_for_profiles(
+    webhook: str, folder: Path
+) -> None:
+    say(webhook, "e2e-activity", "Buds Pro 2 耳机多少钱")
+    store = MarketingStore.from_url(marketing_url(folder))
+    deadline = time.monotonic() + 15  # the broker writes in the background
+    profile = None
+    while time.monotonic() < deadline:
+        profile = build_profiles(store, store.now()).get("e2e-activity")
+        if profile is not None and profile.intents:
+            break
+        time.sleep(0.5)
+    store.engine.dispose()
+    assert profile is not None
+    assert profile.intents == {"ask_price"}
+    assert profile.categories == {"耳机"}
+    assert profile.last_active_at is not None
 
 
 def test_lead_form_collects_and_validates_contact_details(

@@ -121,7 +121,10 @@ def running_bot(
     endpoints.write_text(
         "action_endpoint:\n"
         f'  url: "{action_url or f"http://127.0.0.1:{actions_port}/webhook"}"\n'
-        "  token: ${AURORA_ACTION_TOKEN}\n",
+        "  token: ${AURORA_ACTION_TOKEN}\n"
+        # Follower activity into the marketing store, as endpoints.yml has it.
+        "event_broker:\n"
+        "  type: channels.activity_broker.ActivityBroker\n",
         encoding="utf-8",
     )
     LOGS.mkdir(exist_ok=True)
