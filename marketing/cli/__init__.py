@@ -45,5 +45,7 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 
 # Subcommands, one module each (imported last: they import this package's context).
 from marketing.cli.alerts import alerts  # noqa: E402
+from marketing.cli.dashboard import dashboard  # noqa: E402
 
 main.add_command(alerts)
+main.add_command(dashboard)
