@@ -48,6 +48,9 @@ SESSION_COOKIE = "aurora_admin_session"
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 MAX_BODY_BYTES = 4096
+# A read still running after this is answered 503 (a hung database); the
+# worker thread finishes on its own.
+READ_TIMEOUT_S = 60.0
 SECURITY_HEADERS = {
     # No script at all; styles inline; charts are data: images.
     "Content-Security-Policy": (
@@ -64,6 +67,7 @@ AUTH_KEY: web.AppKey[AdminAuth] = web.AppKey("auth")
 PAGES_KEY: web.AppKey[DashboardPages] = web.AppKey("pages")
 RULE_KEY: web.AppKey[SpikeRule] = web.AppKey("rule")
 SECURE_KEY: web.AppKey[bool] = web.AppKey("secure_cookie")
+TIMEOUT_KEY: web.AppKey[float] = web.AppKey("read_timeout_s")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -110,7 +114,9 @@ def _check_api(request: web.Request) -> None:
 async def _read(request: web.Request, read: Callable[[DashboardSource], Any]) -> Any:
     source = request.app[SOURCE_KEY]
     try:
-        return await asyncio.to_thread(read, source)
+        return await asyncio.wait_for(
+            asyncio.to_thread(read, source), request.app[TIMEOUT_KEY]
+        )
     except Exception as e:  # the HTTP boundary: logged, a 503 to the client
         logger.exception("Dashboard data not read (%s).", type(e).__name__)
         raise SourceUnavailable() from e
@@ -234,6 +240,7 @@ def make_app(
     pages: DashboardPages | None = None,
     secure_cookie: bool = False,
     clock: Callable[[], float] = time.time,
+    read_timeout_s: float = READ_TIMEOUT_S,
 ) -> web.Application:
     """The admin server's application.
 
@@ -244,6 +251,7 @@ def make_app(
         pages: Renders the HTML.
         secure_cookie: Mark the session cookie ``Secure`` (served over HTTPS).
         clock: Unix time now, for the sessions' expiry.
+        read_timeout_s: The longest wait for the source before a 503.
 
     Raises:
         AdminTokenMissing: ``token`` is empty: the server must not start open.
@@ -256,6 +264,7 @@ def make_app(
     app[RULE_KEY] = rule or SpikeRule()
     app[PAGES_KEY] = pages or DashboardPages()
     app[SECURE_KEY] = secure_cookie
+    app[TIMEOUT_KEY] = read_timeout_s
     app.router.add_get("/", dashboard)
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)

@@ -8,6 +8,7 @@ on :data:`SPIKE_DAY` (the last day) after 14 calm days.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -108,12 +109,20 @@ def sentiment_series(days: int) -> list[DayShare]:
 
 
 class FakeSource:
-    """A dashboard source with the known numbers, or one that is down."""
+    """A dashboard source with the known numbers, or one that is down or hung.
 
-    def __init__(self, down: bool = False) -> None:
+    Args:
+        down: Every call raises, as with the database down.
+        hang: Every call waits for this event first, as with a hung database.
+    """
+
+    def __init__(self, down: bool = False, hang: threading.Event | None = None) -> None:
         self.down = down
+        self.hang = hang
 
     def _check(self) -> None:
+        if self.hang is not None:
+            self.hang.wait(10)
         if self.down:
             raise ConnectionError("database down")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
@@ -167,3 +168,14 @@ async def test_store_down_is_a_503_not_a_traceback() -> None:
         text = await page.text()
         assert 'id="unavailable"' in text
         assert "Traceback" not in text and "ConnectionError" not in text
+
+
+async def test_a_hung_store_is_a_503_after_the_timeout() -> None:
+    release = threading.Event()
+    app = make_app(FakeSource(hang=release), TOKEN, read_timeout_s=0.2)
+    try:
+        async with TestClient(TestServer(app)) as c:
+            response = await c.get("/api/segments", headers=BEARER)
+            assert response.status == 503
+    finally:
+        release.set()
