@@ -25,6 +25,10 @@ TEST_STORIES := tests/test_stories.yml
 RESULTS := results
 # Intent accuracy below this on the held-out NLU file fails `make test`.
 MIN_INTENT_ACCURACY ?= 0.80
+# The browser of the dashboard's test and screenshot (Debian's package).
+AURORA_CHROMIUM ?= /usr/bin/chromium
+export AURORA_CHROMIUM
+CHROMIUM := $(AURORA_CHROMIUM)
 
 # Secrets and settings come from the environment (credentials.yml, endpoints.yml).
 # For development, dev.env provides a sample for every variable not set already;
@@ -49,7 +53,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: help setup assets train run run-dev shell actions test lint typecheck unit validate \
-        rasa-test sentiment-report bench-nlu e2e clean nlu-data wechat-sim bench-webhook bench-rec report \
+        rasa-test sentiment-report bench-nlu e2e browser clean nlu-data wechat-sim bench-webhook bench-rec report \
         bench-faults erase-user purge-data
 
 help: ## List the targets
@@ -144,8 +148,19 @@ lint: setup ## ruff
 typecheck: setup ## mypy (strict)
 	$(BIN)/mypy
 
-unit: setup assets ## pytest (no trained model needed)
+unit: setup assets browser ## pytest (no trained model needed)
 	$(BIN)/pytest
+
+browser: ## Debian's chromium for the dashboard's browser test (apt-get, as root)
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y --no-install-recommends chromium fonts-wqy-microhei; \
+	else \
+	  echo "$(CHROMIUM) is missing: the dashboard's browser test needs it. Install it as root:" >&2; \
+	  echo "  sudo apt-get install -y chromium fonts-wqy-microhei" >&2; \
+	  echo "(or set AURORA_CHROMIUM=/path/to/chromium). Without it the test skips, or fails under CI=true." >&2; \
+	  if [ "$${CI:-}" = true ]; then exit 1; fi; \
+	fi
 
 validate: setup ## Generated NLU data up to date; rasa data validate, warnings fail
 	$(BIN)/python -m tools.nlu_data --check
@@ -190,8 +205,9 @@ purge-data: setup ## Delete marketing events older than AURORA_RETENTION_DAYS (3
 bench-rec: setup ## Recommenders on MovieLens 100k: HR@10 and NDCG@10 (BENCHMARKS.md)
 	$(BIN)/python -m benchmarks.recsys_bench
 
-report: setup ## Sent, CTR, conversion, revenue, ROI and the A/B verdict per campaign and variant
+report: setup browser ## The campaign report (CTR, conversion, revenue, ROI, A/B verdict) and a dashboard screenshot
 	$(BIN)/python -m marketing.cli report
+	$(BIN)/python -m tools.dashboard_screenshot --out $(RESULTS)/dashboard.png
 
 clean: ## Remove trained models, results and caches (keeps .venv)
 	rm -rf models $(RESULTS) $(RUNTIME) .pytest_cache .mypy_cache .ruff_cache .hypothesis

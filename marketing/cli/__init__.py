@@ -44,10 +44,11 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 
 
 # Subcommands, one module each (imported last: they import this package's context).
+from marketing.cli.alerts import alerts  # noqa: E402
+from marketing.cli.dashboard import dashboard  # noqa: E402
 from marketing.cli.leads import leads  # noqa: E402
 from marketing.cli.report import report  # noqa: E402
 from marketing.cli.segments import segments  # noqa: E402
 
-main.add_command(segments)
-main.add_command(report)
-main.add_command(leads)
+for command in (segments, report, leads, alerts, dashboard):
+    main.add_command(command)
