@@ -22,6 +22,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import latest_text
 from actions.marketing_action import MarketingAction, sentiment_of
+from actions.recovery_actions import tell_recovery_coupon
 from catalog.budget import format_price, parse_budget
 from catalog.formatting import product_line
 from catalog.model import Catalog, Product
@@ -144,10 +145,10 @@ class ActionRecommendProducts(MarketingAction):
                 dispatcher.utter_message(
                     response="utter_service_recovery_coupon_offered"
                 )
-            elif offer is None:
-                dispatcher.utter_message(response="utter_service_recovery_no_coupon")
             else:
-                dispatcher.utter_message(response="utter_service_recovery", offer=offer)
+                dispatcher.utter_message(response="utter_service_recovery_no_coupon")
+                if offer is not None:
+                    await tell_recovery_coupon(self, dispatcher, sender, offer)
             return []
         if category is None:
             await self._popular(dispatcher, tracker, result)

@@ -39,29 +39,42 @@ class ActionOfferRecovery(MarketingAction):
     ) -> list[dict[str, Any]]:
         """Sends the coupon (nothing when the catalog's policy offers none)."""
         offer = recovery_offer(self.catalog)
-        if offer is None:
-            return []
-        sender, days = tracker.sender_id, self.settings.coupon_valid_days
-
-        def issue(store: MarketingStore) -> tuple[Coupon, bool]:
-            coupons = Coupons(store)
-            coupon = coupons.issue_recovery(sender, offer, days)
-            return coupon, coupons.usable(coupon)
-
-        issued = await self.db(issue, fallback=None)
-        if issued is None:
-            logger.warning("Recovery coupon for %s not issued: store down.", sender)
-            dispatcher.utter_message(response="utter_recovery_offer_unavailable")
-            return []
-        coupon, usable = issued
-        if not usable:
-            logger.info("Recovery coupon of %s used or expired; no new one.", sender)
-            return []
-        logger.info("Recovery coupon issued to sender %s.", sender)
-        dispatcher.utter_message(
-            response="utter_recovery_coupon",
-            offer=offer,
-            coupon_code=coupon.code,
-            coupon_expiry=coupon.expiry_text(),
-        )
+        if offer is not None:
+            await tell_recovery_coupon(self, dispatcher, tracker.sender_id, offer)
         return []
+
+
+async def tell_recovery_coupon(
+    action: MarketingAction,
+    dispatcher: CollectingDispatcher,
+    sender: str,
+    offer: str,
+) -> None:
+    """Issues ``sender``'s recovery coupon and tells its code and expiry.
+
+    Shared by the complaint flow (:class:`ActionOfferRecovery`) and a
+    recommendation that turns into service recovery for an unhappy customer.
+    """
+    days = action.settings.coupon_valid_days
+
+    def issue(store: MarketingStore) -> tuple[Coupon, bool]:
+        coupons = Coupons(store)
+        coupon = coupons.issue_recovery(sender, offer, days)
+        return coupon, coupons.usable(coupon)
+
+    issued = await action.db(issue, fallback=None)
+    if issued is None:
+        logger.warning("Recovery coupon for %s not issued: store down.", sender)
+        dispatcher.utter_message(response="utter_recovery_offer_unavailable")
+        return
+    coupon, usable = issued
+    if not usable:
+        logger.info("Recovery coupon of %s used or expired; no new one.", sender)
+        return
+    logger.info("Recovery coupon issued to sender %s.", sender)
+    dispatcher.utter_message(
+        response="utter_recovery_coupon",
+        offer=offer,
+        coupon_code=coupon.code,
+        coupon_expiry=coupon.expiry_text(),
+    )

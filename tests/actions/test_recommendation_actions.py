@@ -11,6 +11,7 @@ from actions.recommendation_actions import (
     ActionRecommendProducts,
 )
 from catalog.model import Catalog
+from marketing.coupons import Coupons
 from marketing.service_recovery import recovery_offer
 from marketing.store import CLICK, IMPRESSION, PURCHASE, Interaction, MarketingStore
 from recommender.hybrid import Profile, Recommendation
@@ -177,9 +178,14 @@ async def test_an_unhappy_customer_gets_recovery_not_products(
         slots={"sentiment": "negative"},
     )
     await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
-    [text] = texts(dispatcher)
-    assert "补偿券" in text and "人工" in text
-    assert not listed_products(text, catalog)
+    apology, coupon = texts(dispatcher)
+    assert "人工" in apology
+    # A real coupon: stored, its code told (asking again gives the same one).
+    offer = recovery_offer(catalog)
+    assert offer
+    issued = Coupons(marketing_db).issue_recovery("u1", offer, 30)
+    assert "补偿券" in coupon and issued.code in coupon
+    assert not listed_products(apology + coupon, catalog)
     assert marketing_db.history("u1") == []
 
 
@@ -224,7 +230,7 @@ async def test_the_recovery_coupon_is_not_offered_twice(
     tracker = Tracker.from_dict({**earlier.current_state(), "events": [said]})
     await ActionRecommendProducts(catalog, lambda: TODAY).run(dispatcher, tracker, {})
     [text] = texts(dispatcher)
-    assert offer not in text and "补偿券已经为您申请" in text
+    assert offer not in text and "补偿券已经发给您了" in text
 
 
 class _ProfileSpy:
