@@ -47,13 +47,13 @@ class TokenBucket:
     async def acquire(self) -> None:
         """Waits for a token and takes it."""
         async with self._lock:
-            while True:
-                now = self._clock()
-                self._tokens = min(
-                    self._burst, self._tokens + (now - self._last) * self.rate_per_s
-                )
-                self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await self._sleep((1 - self._tokens) / self.rate_per_s)
+            now = self._clock()
+            self._tokens = min(
+                self._burst, self._tokens + (now - self._last) * self.rate_per_s
+            )
+            self._last = now
+            # Take it now and wait off the debt: no re-check loop that rounding
+            # could keep spinning.
+            self._tokens -= 1
+            if self._tokens < 0:
+                await self._sleep(-self._tokens / self.rate_per_s)

@@ -28,11 +28,10 @@ re-checked just before each call. No Rasa.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
 
 from marketing.campaign_sends import (
     CLAIMED,
@@ -49,62 +48,27 @@ from marketing.campaign_sends import (
 )
 from marketing.campaigns import Campaign
 from marketing.profiles import Profile
+from marketing.send_delivery import (
+    DEFAULT_BACKOFF_S,
+    DEFAULT_TRIES,
+    OUTSIDE_WINDOW,
+    QUOTA_REACHED,
+    ApiPoster,
+    Delivery,
+)
 from marketing.send_plan import (
-    CUSTOM_SEND_PATH,
     CUSTOMER_SERVICE,
     TEMPLATE,
-    TEMPLATE_SEND_PATH,
     UNSUBSCRIBED,
-    custom_message,
     plan_recipient,
     template_allowed,
-    template_message,
 )
 from marketing.send_rate import TokenBucket
+from marketing.send_summary import SendSummary
 from marketing.store import MarketingStore
-from marketing.tracking import tracked_url
-from wechat.api_client import TRANSPORT_ERROR
-from wechat.errors import WeChatApiError, WeChatChannelError
 
-QUOTA_REACHED = 45009
-OUTSIDE_WINDOW = 45015
-TOO_MANY_MESSAGES = 45047
 # API calls in flight at once: enough to hide WeChat's latency at the rate limit.
 DEFAULT_CONCURRENCY = 4
-# Tries of one call that fails below WeChat's answer (or "system busy", -1).
-DEFAULT_TRIES = 4
-# First pause before another try; doubled each time.
-DEFAULT_BACKOFF_S = 0.5
-
-
-class ApiPoster(Protocol):
-    """What a send needs of :class:`wechat.api_client.WeChatApiClient`."""
-
-    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POSTs ``body`` to ``path``; raises WeChatApiError on a non-zero errcode."""
-
-
-@dataclass
-class SendSummary:
-    """What one run of a send did, and where the campaign stands after it."""
-
-    campaign: str
-    # Rows finished by this run, by (status, channel).
-    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
-    # WeChat's errcodes of the failed and skipped rows of this run.
-    errcodes: Counter[int] = field(default_factory=Counter)
-    # Recipients not planned, by reason (opted out, no consent...).
-    not_planned: Counter[str] = field(default_factory=Counter)
-    # Recipients dealt with by an earlier run (sent, failed or skipped).
-    done_before: int = 0
-    # Followers whose row a crashed run left `sending`: maybe delivered.
-    uncertain: list[str] = field(default_factory=list)
-    # Rows still pending after this run (quota reached or stopped).
-    pending: int = 0
-    quota_reached: bool = False
-    stopped: bool = False
-    # The campaign's rows after the run, by (status, channel).
-    totals: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -155,18 +119,20 @@ class CampaignSender:
         concurrency: int = DEFAULT_CONCURRENCY,
         tries: int = DEFAULT_TRIES,
         backoff_s: float = DEFAULT_BACKOFF_S,
-        sleep: Callable[[float], Any] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if concurrency < 1 or tries < 1:
-            raise ValueError("concurrency and tries must be at least 1")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self._sends = CampaignSends(store)
-        self._api = api
-        self._limiter = TokenBucket(rate_per_s, sleep=sleep)
-        self._base = tracking_base_url
+        self._delivery = Delivery(
+            api,
+            TokenBucket(rate_per_s, sleep=sleep),
+            tracking_base_url,
+            tries,
+            backoff_s,
+            sleep,
+        )
         self._concurrency = concurrency
-        self._tries = tries
-        self._backoff_s = backoff_s
-        self._sleep = sleep
 
     def preview(
         self, campaign: Campaign, recipients: Sequence[Profile], now: datetime
@@ -284,7 +250,9 @@ class CampaignSender:
             reason = prepared.blocked[row.user_id]
             await self._finish(summary, row, SKIPPED, row.channel, None, reason)
             return
-        channel, error = await self._deliver(prepared, row)
+        channel, error = await self._delivery.deliver(
+            prepared.campaign, row, row.user_id in prepared.template_ok
+        )
         if error is None:
             campaign = prepared.campaign
             await asyncio.to_thread(
@@ -304,40 +272,6 @@ class CampaignSender:
             await self._finish(
                 summary, row, status, channel, error.errcode, error.errmsg
             )
-
-    async def _deliver(
-        self, prepared: PreparedSend, row: SendRow
-    ) -> tuple[str, WeChatApiError | None]:
-        campaign = prepared.campaign
-        link = tracked_url(campaign.url, row.tracking_id, self._base)
-        if row.channel == CUSTOMER_SERVICE:
-            message = campaign.variant(row.variant).message
-            body = custom_message(row.user_id, message, link)
-            error = await self._post(CUSTOM_SEND_PATH, body)
-            may_fall_back = row.user_id in prepared.template_ok
-            if error is None or error.errcode != OUTSIDE_WINDOW or not may_fall_back:
-                return CUSTOMER_SERVICE, error
-        if campaign.template is None:
-            return TEMPLATE, WeChatApiError(
-                OUTSIDE_WINDOW, "the campaign has no template"
-            )
-        body = template_message(row.user_id, campaign.template, link)
-        return TEMPLATE, await self._post(TEMPLATE_SEND_PATH, body)
-
-    async def _post(self, path: str, body: dict[str, Any]) -> WeChatApiError | None:
-        for attempt in range(self._tries):
-            await self._limiter.acquire()
-            try:
-                await self._api.post(path, body)
-                return None
-            except WeChatApiError as e:
-                if e.errcode != TRANSPORT_ERROR or attempt == self._tries - 1:
-                    return e
-            except WeChatChannelError as e:
-                # The token store failed before the call: nothing was sent.
-                return WeChatApiError(TRANSPORT_ERROR, f"{type(e).__name__}: {e}")
-            await self._sleep(self._backoff_s * 2**attempt)
-        raise AssertionError("unreachable")  # the last try returns
 
     async def _finish(
         self,

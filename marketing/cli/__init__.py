@@ -44,3 +44,9 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 
 
 # Subcommands, one module each (imported last: they import this package's context).
+from marketing.cli.schedule import schedule, scheduler  # noqa: E402
+from marketing.cli.send import send  # noqa: E402
+
+main.add_command(send)
+main.add_command(schedule)
+main.add_command(scheduler)
