@@ -20,6 +20,9 @@ ACTIONS_PORT ?= 5055
 # WeChat webhook, or set RASA_INTERFACE=0.0.0.0 to serve it directly.
 RASA_INTERFACE ?= 127.0.0.1
 ACTION_SERVER := $(BIN)/python -m actions.server --port $(ACTIONS_PORT)
+# Sends scheduled campaigns (`aurora-marketing send … --at`) next to the bot; cron
+# users run `aurora-marketing scheduler --once` instead.
+SCHEDULER := $(BIN)/python -m marketing.cli -v scheduler
 NLU_TEST_FILE := tests/test_nlu.yml
 TEST_STORIES := tests/test_stories.yml
 RESULTS := results
@@ -101,10 +104,11 @@ run: train ## Set up, train if needed, start the action server and the bot (WeCh
 	@echo "  health checks         GET /webhooks/wechat/ and GET /"
 	@echo "Once Rasa says 'Rasa server is up and running', chat as a WeChat user with"
 	@echo "'make wechat-sim', or in the terminal with 'make shell'. The REST channel and"
-	@echo "Rasa's HTTP API are in 'make run-dev'."
+	@echo "Rasa's HTTP API are in 'make run-dev'. Scheduled campaign sends: $(RUNTIME)/scheduler.log."
 	@echo ""
 	@trap 'kill 0' EXIT INT TERM; \
 	$(ACTION_SERVER) & \
+	$(SCHEDULER) >>$(RUNTIME)/scheduler.log 2>&1 & \
 	$(RASA) run -i $(RASA_INTERFACE) --port $(RASA_PORT) --credentials credentials.yml \
 	  --endpoints endpoints.yml --model models
 
@@ -118,9 +122,11 @@ run-dev: train ## `make run` plus the REST channel and Rasa's HTTP API (token), 
 	@echo "  curl -s 127.0.0.1:$(RASA_PORT)/webhooks/rest/webhook -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"sender\": \"u1\", \"message\": \"你好\"}'"
 	@echo "  curl -s '127.0.0.1:$(RASA_PORT)/status?token=$$RASA_API_TOKEN'"
+	@echo "Scheduled campaign sends run in the background: $(RUNTIME)/scheduler.log."
 	@echo ""
 	@trap 'kill 0' EXIT INT TERM; \
 	$(ACTION_SERVER) & \
+	$(SCHEDULER) >>$(RUNTIME)/scheduler.log 2>&1 & \
 	$(RASA) run -i 127.0.0.1 --port $(RASA_PORT) --enable-api --auth-token "$$RASA_API_TOKEN" \
 	  --credentials credentials.dev.yml --endpoints endpoints.yml --model models
 

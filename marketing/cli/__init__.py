@@ -48,7 +48,18 @@ from marketing.cli.alerts import alerts  # noqa: E402
 from marketing.cli.dashboard import dashboard  # noqa: E402
 from marketing.cli.leads import leads  # noqa: E402
 from marketing.cli.report import report  # noqa: E402
+from marketing.cli.schedule import schedule, scheduler  # noqa: E402
 from marketing.cli.segments import segments  # noqa: E402
+from marketing.cli.send import send  # noqa: E402
 
-for command in (segments, report, leads, alerts, dashboard):
+for command in (
+    segments,
+    send,
+    schedule,
+    scheduler,
+    report,
+    leads,
+    alerts,
+    dashboard,
+):
     main.add_command(command)

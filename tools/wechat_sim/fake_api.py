@@ -4,7 +4,9 @@ Serves ``GET /cgi-bin/token`` and ``POST /cgi-bin/message/custom/send`` as WeCha
 does (errcode JSON, tokens that can expire), records every delivery, and injects
 faults on request: expire the current token (40001), answer the next sends with
 any errcode (45015, 48001, -1 "system busy"...) or HTTP status (502...), or
-answer slowly.
+answer slowly. For campaign sends it also serves
+``POST /cgi-bin/message/template/send``, refuses chosen openids with a chosen
+errcode and answers 45009 once a daily quota of calls is spent.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from aiohttp import web
 
 INVALID_TOKEN = 40001
 INVALID_APP_CREDENTIAL = 40125
+QUOTA_REACHED = 45009
+INVALID_TEMPLATE_ID = 40037
 
 
 @dataclass
@@ -74,6 +78,7 @@ class FakeWeChatApi:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.tags = FakeTags(lambda token: token in self._valid)
+        self._init_campaign_sends()
 
     @property
     def base_url(self) -> str:
@@ -102,6 +107,7 @@ class FakeWeChatApi:
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._send)
         self.tags.add_routes(app.router)
+        app.router.add_post("/cgi-bin/message/template/send", self._template_send)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -146,11 +152,80 @@ class FakeWeChatApi:
             errcode = self._errors.pop(0)
             return _json({"errcode": errcode, "errmsg": f"injected {errcode}"})
         body = json.loads((await request.read()).decode("utf-8"))
+        refusal = self._campaign_refusal(str(body.get("touser", "")))
+        if refusal is not None:
+            return _json(refusal)
         delivery = Delivery(openid=str(body.get("touser", "")), body=body)
         self.deliveries.append(delivery)
         if self.on_delivery is not None:
             self.on_delivery(delivery)
         return _json({"errcode": 0, "errmsg": "ok"})
+
+    # --- campaign sends: template messages, scripted refusals, a daily quota ---
+    # (marketing.sending; tests assert exactly who got what through which API)
+
+    def _init_campaign_sends(self) -> None:
+        self.template_deliveries: list[Delivery] = []
+        self.daily_quota: int | None = None
+        self.quota_used = 0
+        self._refusals: dict[str, tuple[int, int | None]] = {}
+
+    def fail_for(self, openid: str, errcode: int, times: int | None = None) -> None:
+        """Answers sends (either API) to ``openid`` with ``errcode``.
+
+        Args:
+            openid: The follower to refuse.
+            errcode: WeChat's answer (45015, 45047, -1...).
+            times: How many calls to refuse; None: every call.
+        """
+        self._refusals[openid] = (errcode, times)
+
+    def set_daily_quota(self, calls: int | None) -> None:
+        """After ``calls`` more message calls (both APIs), answers 45009."""
+        self.daily_quota = calls
+        self.quota_used = 0
+
+    def messages_for(self, openid: str) -> list[Delivery]:
+        """Every message (customer-service and template) delivered to ``openid``."""
+        return [
+            d
+            for d in (*self.deliveries, *self.template_deliveries)
+            if d.openid == openid
+        ]
+
+    def _campaign_refusal(self, openid: str) -> dict[str, Any] | None:
+        if self.daily_quota is not None:
+            if self.quota_used >= self.daily_quota:
+                return {"errcode": QUOTA_REACHED, "errmsg": "api freq out of limit"}
+            self.quota_used += 1
+        scripted = self._refusals.get(openid)
+        if scripted is None:
+            return None
+        errcode, times = scripted
+        if times is not None:
+            if times <= 1:
+                del self._refusals[openid]
+            else:
+                self._refusals[openid] = (errcode, times - 1)
+        return {"errcode": errcode, "errmsg": f"scripted {errcode}"}
+
+    async def _template_send(self, request: web.Request) -> web.Response:
+        self.send_calls += 1
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if request.query.get("access_token") not in self._valid:
+            return _json({"errcode": INVALID_TOKEN, "errmsg": "invalid credential"})
+        body = json.loads((await request.read()).decode("utf-8"))
+        openid = str(body.get("touser", ""))
+        refusal = self._campaign_refusal(openid)
+        if refusal is not None:
+            return _json(refusal)
+        if not body.get("template_id"):
+            return _json({"errcode": INVALID_TEMPLATE_ID, "errmsg": "invalid template"})
+        self.template_deliveries.append(Delivery(openid=openid, body=body))
+        return _json(
+            {"errcode": 0, "errmsg": "ok", "msgid": len(self.template_deliveries)}
+        )
 
 
 def _json(payload: dict[str, Any]) -> web.Response:
