@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from rasa_sdk.events import AllSlotsReset
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.data_deletion import ActionDeleteMyData
+from marketing.activity import ActivityRecord
+from marketing.campaign_sends import CampaignSends, PlannedRow
+from marketing.coupons import Coupons
+from marketing.lead_notifications import LeadNotifications
 from marketing.leads import Lead, seal
+from marketing.orders import record_order
 from marketing.outbox import MarketingOutbox, Write
 from marketing.store import IMPRESSION, Interaction, MarketingStore
 from outbox.queue import DurableQueue
@@ -22,14 +28,22 @@ USERS = ("u1", "u2")
 
 
 def _fill(store: MarketingStore, outbox: MarketingOutbox, cipher: DataCipher) -> None:
+    """A row of each user in every table that holds personal data."""
     for user in USERS:
         store.log([Interaction(user, "p1", IMPRESSION, "hybrid", "c", f"t-{user}", T0)])
         store.record_event(f"t-{user}", "click")
-        store.add_lead(
-            seal(Lead(user, "王", "13812345678", True, True, 0.5), cipher, T0)
-        )
+        lead = seal(Lead(user, "王", "13812345678", True, True, 0.5), cipher, T0)
+        store.add_lead(lead)
         store.opt_out(user)
         store.join_campaign(user, "camp-a")
+        activity = ActivityRecord(f"e-{user}", user, "message", T0, intent="greet")
+        with store.engine.begin() as connection:
+            connection.execute(store.table("activity").insert(), [activity.to_row()])
+        record_order(store, f"order-{user}", f"t-{user}", Decimal("99.00"), "CNY")
+        Coupons(store).issue(user, "service_recovery", "50元补偿券", valid_days=30)
+        LeadNotifications(store).enqueue(lead)
+        sends = CampaignSends(store)
+        sends.add_plan("double12-reminder", [PlannedRow(user, "plain", "custom")])
         outbox.put(Write.opt_out(user, datetime(2026, 11, 22)))
 
 
@@ -53,7 +67,7 @@ async def test_nothing_of_the_sender_remains_in_postgresql_or_the_outbox(
     assert outbox.pending() == 0
     # The other customer keeps everything.
     assert set(rows_of(postgres_db, "u2")) == {
-        t.name for t in postgres_db.metadata.tables.values()
+        t.name for t in postgres_db.metadata.tables.values() if "user_id" in t.c
     }
 
 

@@ -1,60 +1,82 @@
-"""The WeChat API stand-in, profiles and a segment for the send commands' tests.
+"""The WeChat API stand-in, followers and a segment for the send commands' tests.
 
-Profiles and segments are their own modules (marketing.profiles.build_profiles,
-marketing.segments); these tests put small stand-ins in their place so that they
-check the commands alone.
+Followers are real activity rows in the test's marketing store, and the "vip"
+segment a real segments file (``AURORA_SEGMENTS_PATH``): the commands resolve
+recipients through :mod:`marketing.profiles` and :mod:`marketing.segments`.
 """
 
 from __future__ import annotations
 
-import sys
-import types
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import SupportsIndex
 
 import pytest
 
-import marketing.profiles
-from marketing.profiles import Profile
-from marketing.store import MarketingStore
+from marketing.store import MarketingStore, utc_now
 from tests.wechat.fakes import APP_ID, APP_SECRET
 from tools.wechat_sim.fake_api import FakeWeChatApi, FakeWeChatApiThread
 
-# Followers whose openid starts with this are in the segment "vip".
+# Followers whose openid starts with this asked about earbuds: the "vip" segment.
 VIP = "vip"
+SEGMENTS = """\
+segments:
+  - name: vip
+    categories: [耳机]
+"""
 
 
-@dataclass
+class _Seeded(list[str]):
+    """Openids that, once added, wrote to the account ``age`` ago."""
+
+    def __init__(self, store: MarketingStore, age: timedelta) -> None:
+        super().__init__()
+        self._store, self._age = store, age
+
+    def __iadd__(self, openids: Iterable[str]) -> _Seeded:  # type: ignore[override,misc]
+        for openid in openids:
+            self.append(openid)
+        return self
+
+    def append(self, openid: str) -> None:
+        super().append(openid)
+        row = {
+            "event_id": uuid.uuid4().hex,
+            "user_id": openid,
+            "kind": "message",
+            "intent": "ask_price",
+            "category": "耳机" if openid.startswith(VIP) else "手机",
+            "created_at": utc_now() - self._age,
+        }
+        with self._store.engine.begin() as connection:
+            connection.execute(self._store.table("activity").insert(), [row])
+
+    def insert(self, index: SupportsIndex, openid: str) -> None:
+        raise NotImplementedError("append openids")
+
+
 class Followers:
-    """Who exists, for the stand-in build_profiles: active ones and dormant ones."""
+    """Followers who wrote an hour ago (``active``) or five days ago (``dormant``).
 
-    active: list[str]
-    dormant: list[str]
+    Append openids to either list and they are in the store.
+    """
 
-    def build(self, store: MarketingStore, now: datetime) -> list[Profile]:
-        recent, old = now - timedelta(hours=1), now - timedelta(days=5)
-        return [Profile(u, last_active_at=recent) for u in self.active] + [
-            Profile(u, last_active_at=old) for u in self.dormant
-        ]
-
-
-def _members(profiles: Sequence[Profile], segment: str, now: datetime) -> list[Profile]:
-    return [p for p in profiles if p.user_id.startswith(segment)]
+    def __init__(self, store: MarketingStore) -> None:
+        self.active = _Seeded(store, timedelta(hours=1))
+        self.dormant = _Seeded(store, timedelta(days=5))
 
 
 @pytest.fixture
-def followers(monkeypatch: pytest.MonkeyPatch) -> Followers:
-    """The followers build_profiles finds (fill the lists), and a "vip" segment."""
-    known = Followers(active=[], dormant=[])
-    monkeypatch.setattr(
-        marketing.profiles, "build_profiles", known.build, raising=False
-    )
-    segments = types.ModuleType("marketing.segments")
-    segments.load_segments = lambda path: {VIP: VIP}  # type: ignore[attr-defined]
-    segments.members = _members  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "marketing.segments", segments)
-    return known
+def followers(
+    marketing_db: MarketingStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Followers:
+    """Followers to fill in the test's store, and the "vip" segment declared."""
+    segments = tmp_path / "segments.yml"
+    segments.write_text(SEGMENTS, encoding="utf-8")
+    monkeypatch.setenv("AURORA_SEGMENTS_PATH", str(segments))
+    return Followers(marketing_db)
 
 
 @pytest.fixture
