@@ -52,6 +52,8 @@ def connect_args(url: str) -> dict[str, object]:
 
 
 EVENTS = (IMPRESSION, CLICK, PURCHASE)
+# What retention purges (:meth:`MarketingStore.purge_before`).
+EVENT_TABLES = ("interactions", "activity")
 Clock = Callable[[], datetime]
 
 
@@ -319,17 +321,24 @@ class MarketingStore:
         return counts
 
     def purge_before(self, cutoff: datetime) -> dict[str, int]:
-        """Deletes marketing events (interactions) logged before ``cutoff`` (UTC).
+        """Deletes marketing events logged before ``cutoff`` (UTC).
+
+        Events are the interactions (impressions, clicks, purchases) and the
+        followers' activity (messages and WeChat events); orders, leads and
+        consents are records, kept until deleted.
 
         Returns:
             Rows deleted, by table.
         """
-        table = self._t["interactions"]
+        counts = {}
         with self.engine.begin() as connection:
-            result = connection.execute(
-                delete(table).where(table.c.created_at < cutoff)
-            )
-        return {"interactions": result.rowcount}
+            for name in EVENT_TABLES:
+                table = self._t[name]
+                result = connection.execute(
+                    delete(table).where(table.c.created_at < cutoff)
+                )
+                counts[name] = result.rowcount
+        return counts
 
 
 def _interaction(row: RowMapping) -> Interaction:

@@ -158,7 +158,16 @@ def test_purge_before_deletes_only_older_marketing_events(
     store.log([replace(_impression("u1", "p1", "t1"), created_at=old)])
     store.log([replace(_impression("u1", "p2", "t2"), created_at=new)])
     store.add_lead(seal(Lead("u1", "王", "13812345678", True, True, 0.5), cipher, old))
-    assert store.purge_before(T0 - timedelta(days=365)) == {"interactions": 1}
+    activity = [
+        {"user_id": "u1", "kind": "message", "intent": "greet", "created_at": when}
+        for when in (old, new)
+    ]
+    with store.engine.begin() as connection:
+        connection.execute(store.table("activity").insert(), activity)
+    assert store.purge_before(T0 - timedelta(days=365)) == {
+        "interactions": 1,
+        "activity": 1,
+    }
     assert [i.item_id for i in store.history("u1")] == ["p2"]
     assert len(store.leads("u1")) == 1
 
