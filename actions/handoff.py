@@ -6,6 +6,11 @@ channel transfers the message to the agents' workbench with WeChat's
 ``transfer_customer_service`` and keeps the bot silent for this user until the
 agent closes the session or ``handoff_timeout_s`` passes (``channels.turns``).
 Channels that know no agents ignore the payload and show the sentence.
+
+A handoff silences the bot for this customer, so an unsure guess must not start
+one: below :data:`MIN_CONFIDENCE` (a voice message transcribed oddly, a name
+that looks like a request) the customer is asked first (``utter_offer_human``);
+their "人工" or the menu's 转人工 (``/request_human``, confidence 1) transfers.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -21,6 +27,11 @@ from actions.base import SafeAction
 from wechat.handoff import HANDOFF_PAYLOAD
 
 logger = logging.getLogger(__name__)
+
+# The NLU confidence in request_human at which the transfer starts without asking.
+MIN_CONFIDENCE = 0.8
+# Set while the customer is asked whether they want an agent (domain.yml).
+OFFERED_SLOT = "handoff_offered"
 
 
 class ActionHandoff(SafeAction):
@@ -34,7 +45,11 @@ class ActionHandoff(SafeAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         """``utter_handoff``, then the handoff signal for the channel."""
+        intent = tracker.latest_message.get("intent") or {}
+        if float(intent.get("confidence") or 0.0) < MIN_CONFIDENCE:
+            dispatcher.utter_message(response="utter_offer_human")
+            return [SlotSet(OFFERED_SLOT, True)]
         logger.info("Sender %s handed over to a human agent.", tracker.sender_id)
         dispatcher.utter_message(response="utter_handoff")
         dispatcher.utter_message(json_message=HANDOFF_PAYLOAD)
-        return []
+        return [SlotSet(OFFERED_SLOT, False)]

@@ -11,10 +11,10 @@ No Rasa.
 from __future__ import annotations
 
 import logging
-import threading
 
 from marketing.connection import StoreFactory
 from marketing.outbox import DATABASE_DOWN, MarketingOutbox
+from marketing.periodic import Periodic
 from outbox.queue import QueueError
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_INTERVAL_S = 10.0
 
 
-class OutboxReplayer:
+class OutboxReplayer(Periodic):
     """Replays ``outbox`` into the store every ``interval_s`` while entries wait.
 
     Args:
@@ -38,11 +38,9 @@ class OutboxReplayer:
         store: StoreFactory,
         interval_s: float = DEFAULT_INTERVAL_S,
     ) -> None:
+        super().__init__("marketing-outbox", interval_s)
         self._outbox = outbox
         self._store = store
-        self._interval_s = interval_s
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """One try: how many entries reached the database (never raises)."""
@@ -55,23 +53,3 @@ class OutboxReplayer:
         except QueueError:
             logger.exception("Cannot read the marketing outbox.")
         return 0
-
-    def start(self) -> None:
-        """Starts the background thread (a daemon: it never holds up an exit)."""
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(
-            target=self._loop, name="marketing-outbox", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stops the thread after its current try."""
-        self._stopped.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stopped.wait(self._interval_s):
-            self.run_once()

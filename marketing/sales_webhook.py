@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -34,8 +33,9 @@ from marketing.lead_notifications import (
     sales_lead_hook,
 )
 from marketing.outbox import DATABASE_DOWN
+from marketing.periodic import Periodic
 from marketing.settings import Settings
-from servers.click_server import SIGNATURE_HEADER, sign_body
+from marketing.signing import SIGNATURE_HEADER, sign_body
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class NotifyReport:
     failed: int = 0
 
 
-class SalesNotifier:
+class SalesNotifier(Periodic):
     """Posts due lead notifications to the sales webhook, with backoff.
 
     Args:
@@ -138,15 +138,13 @@ class SalesNotifier:
         interval_s: float = DEFAULT_INTERVAL_S,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        super().__init__("sales-notifier", interval_s)
         self._store = store
         self._webhook = webhook
         self._max_attempts = max_attempts
         self._base_delay_s = base_delay_s
         self._max_delay_s = max_delay_s
-        self._interval_s = interval_s
         self._clock = clock
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, store: StoreFactory) -> SalesNotifier:
@@ -216,27 +214,10 @@ class SalesNotifier:
         logger.info("Lead %s notified to sales.", notice.lead_ref)
         return "sent"
 
-    def start(self) -> None:
-        """Starts the background thread (a daemon: it never holds up an exit)."""
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(
-            target=self._loop, name="sales-notifier", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stops the thread after its current run."""
-        self._stopped.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stopped.wait(self._interval_s):
-            try:
-                self.run_once()
-            except DATABASE_DOWN as e:
-                logger.debug("Sales notifications wait: store unavailable (%s).", e)
-            except Exception:  # the thread must outlive any one bad run
-                logger.exception("Sales notifier run failed.")
+    def _run_guarded(self) -> None:
+        try:
+            self.run_once()
+        except DATABASE_DOWN as e:
+            logger.debug("Sales notifications wait: store unavailable (%s).", e)
+        except Exception:  # the thread must outlive any one bad run
+            logger.exception("Sales notifier run failed.")

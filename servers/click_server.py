@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import hmac
 import json
 import logging
@@ -65,6 +64,7 @@ from marketing.orders import (
     record_order,
 )
 from marketing.settings import Settings, load_settings
+from marketing.signing import SIGNATURE_HEADER, sign_body
 from marketing.store import CLICK, PURCHASE, Interaction
 from privacy import masking
 
@@ -76,8 +76,6 @@ MAX_TRACKING_ID = 32
 MAX_BODY_BYTES = 4096
 # A signed order older or newer than this is refused as a replay.
 MAX_ORDER_AGE_S = 300.0
-SIGNATURE_HEADER = "X-Aurora-Signature"
-SIGNATURE_PREFIX = "sha256="
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5056
 STORE_KEY: web.AppKey[StoreFactory] = web.AppKey("store")
@@ -108,17 +106,6 @@ class SeenSignatures:
 
 
 SEEN_KEY: web.AppKey[SeenSignatures] = web.AppKey("seen")
-
-
-def sign_body(token: str, body: bytes) -> str:
-    """The ``X-Aurora-Signature`` value for ``body``: ``sha256=<hex HMAC-SHA256>``.
-
-    Args:
-        token: The shared secret (``AURORA_TRACKING_TOKEN``).
-        body: The raw request body, exactly as sent.
-    """
-    digest = hmac.new(token.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return SIGNATURE_PREFIX + digest
 
 
 def _valid(tracking_id: str) -> bool:

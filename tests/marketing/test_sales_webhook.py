@@ -23,10 +23,10 @@ from marketing.leads import Lead, SealedLead, seal
 from marketing.outbox import Kept, MarketingOutbox, Write, keep
 from marketing.sales_webhook import SalesNotifier, SalesWebhook, lead_hook
 from marketing.settings import Settings, SettingsError
+from marketing.signing import SIGNATURE_HEADER, sign_body
 from marketing.store import MarketingStore
 from outbox.queue import DurableQueue
 from privacy.cipher import DataCipher
-from servers.click_server import SIGNATURE_HEADER, sign_body
 from tests.marketing.fixtures import T0, TEST_DATA_KEY, broken_store
 
 NUMBER = "13812345678"

@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from marketing.orders import Order, orders_between
+from marketing.signing import SIGNATURE_HEADER, sign_body
 from marketing.store import CLICK, IMPRESSION, PURCHASE, Interaction, MarketingStore
 from marketing.tracking import new_tracking_id
 from privacy import masking
@@ -20,9 +21,7 @@ from servers.click_server import (
     DEFAULT_HOST,
     MAX_ORDER_AGE_S,
     MAX_TRACKING_ID,
-    SIGNATURE_HEADER,
     make_app,
-    sign_body,
 )
 from tests.marketing.fixtures import broken_store
 
