@@ -220,6 +220,9 @@ def negative_share(days: Sequence[DayAssessment]) -> str:
                 label="舆情预警 alert",
             )
         ax.set_ylim(bottom=0)
+        if dates:
+            # Without a single share (nobody wrote) matplotlib would span decades.
+            ax.set_xlim(min(dates), max(dates))
         ax.set_title("share of negative messages per day")
         ax.legend(loc="upper left")
         ax.grid(alpha=0.3)

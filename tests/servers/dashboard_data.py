@@ -84,7 +84,7 @@ def campaign_reports() -> list[CampaignReport]:
         control="plain",
         p_values={"urgent": 0.137},
         winner=None,
-        verdict="underpowered: 200 recipients, about 1,100 needed",
+        verdict="no winner yet: underpowered: 200 recipients, about 1,100 needed",
     )
     return [
         CampaignReport(
