@@ -48,6 +48,12 @@ class Arm:
     trials: int
     successes: int
 
+    def __post_init__(self) -> None:
+        # Inconsistent counts (rows purged on one side, a --since window that
+        # cuts sends but not orders) must not break a report: 0 <= k <= n.
+        object.__setattr__(self, "trials", max(0, self.trials))
+        object.__setattr__(self, "successes", max(0, min(self.successes, self.trials)))
+
     @property
     def rate(self) -> float:
         """Successes per trial (0 without trials)."""

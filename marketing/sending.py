@@ -28,6 +28,7 @@ re-checked just before each call. No Rasa.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +69,8 @@ from marketing.send_plan import (
 from marketing.send_rate import TokenBucket
 from marketing.send_summary import SendSummary
 from marketing.store import MarketingStore
+
+logger = logging.getLogger(__name__)
 
 # Runs a synchronous store call off the event loop.
 DbCall = Callable[..., Awaitable[Any]]
@@ -189,9 +192,14 @@ class CampaignSender:
             self._sends.retry_uncertain(campaign.id)
         self._sends.add_plan(campaign.id, planned)
         summary.uncertain = [r.user_id for r in self._sends.rows(campaign.id, SENDING)]
+        # Only this call's followers: rows another call planned (a send cut
+        # short by the daily quota) wait for a call that names them again, with
+        # their window, consent and subscription as of then.
+        named = {p.user_id for p in profiles}
+        pending = self._sends.rows(campaign.id, PENDING)
         return PreparedSend(
             campaign=campaign,
-            rows=self._sends.rows(campaign.id, PENDING),
+            rows=[r for r in pending if r.user_id in named],
             summary=summary,
             template_ok=frozenset(
                 p.user_id for p in profiles if template_allowed(campaign, p)
@@ -265,9 +273,21 @@ class CampaignSender:
             reason = prepared.blocked[row.user_id]
             await self._finish(db, summary, row, SKIPPED, row.channel, None, reason)
             return
-        channel, error = await self._delivery.deliver(
-            prepared.campaign, row, row.user_id in prepared.template_ok
-        )
+        template_ok = row.user_id in prepared.template_ok
+        if row.channel == TEMPLATE and not template_ok:
+            # Planned as a template earlier; the consent is gone since.
+            reason = "no consent to promotions any more"
+            await self._finish(db, summary, row, SKIPPED, row.channel, None, reason)
+            return
+        try:
+            channel, error = await self._delivery.deliver(
+                prepared.campaign, row, template_ok
+            )
+        except Exception as e:  # one follower's bug never stops the send
+            logger.exception("Campaign %s: a send failed.", prepared.campaign.id)
+            detail = f"{type(e).__name__}: {e}"
+            await self._finish(db, summary, row, FAILED, row.channel, None, detail)
+            return
         if error is None:
             campaign = prepared.campaign
             await db(self._sends.mark_sent, row, channel, campaign.item, campaign.url)

@@ -29,7 +29,9 @@ An order may carry the ``coupon_code`` the customer typed (a single-use coupon
 of :mod:`marketing.coupons`, e.g. the service-recovery one): it is redeemed for
 the order's buyer, and the answer says ``"coupon": "ok"`` with
 ``"coupon_accepted": true``, or why not (``unknown``, ``expired``,
-``already_redeemed``, ``not_yours``, ``unavailable``).
+``already_redeemed``, ``not_yours``, ``unavailable``; ``order_id_required`` for
+the older body, which names no order; ``duplicate_order`` for a repeat of an
+order already recorded, whose first delivery settled its coupon).
 
 Run next to the action server, on loopback behind the reverse proxy that serves
 ``AURORA_TRACKING_BASE_URL``:
@@ -209,7 +211,11 @@ async def order_callback(request: web.Request) -> web.Response:
     if outcome is Outcome.UNKNOWN_TRACKING_ID:
         raise web.HTTPNotFound()
     coupon: dict[str, object] = {}
-    if "coupon_code" in payload:
+    if "coupon_code" in payload and outcome is Outcome.DUPLICATE:
+        # The shop's retry: the first delivery redeemed (or refused) its coupon;
+        # a second code must not ride on an order already recorded.
+        coupon = {"coupon": "duplicate_order", "coupon_accepted": False}
+    elif "coupon_code" in payload:
         store = request.app[STORE_KEY]
         buyer = await asyncio.to_thread(lambda: buyer_of(store(), tracking_id))
         if buyer is not None:
@@ -231,7 +237,10 @@ async def _purchase(
         raise web.HTTPServiceUnavailable() from None
     if impression is None:
         raise web.HTTPNotFound()
-    coupon = await _redeem_coupon(request, payload, impression.user_id)
+    coupon: dict[str, object] = {}
+    if "coupon_code" in payload:
+        # Single use needs an order to tie the coupon to: the older body has none.
+        coupon = {"coupon": "order_id_required", "coupon_accepted": False}
     return web.json_response({"status": "ok", **coupon})
 
 
@@ -244,8 +253,7 @@ async def _redeem_coupon(
         return {}
     if not isinstance(code, str):
         return {"coupon": Redemption.UNKNOWN.value, "coupon_accepted": False}
-    # Without the shop's order id the impression names the order.
-    order_id = str(payload.get("order_id") or payload["tracking_id"])[:64]
+    order_id = str(payload["order_id"])[:64]
     store = request.app[STORE_KEY]
     try:
         outcome = await asyncio.to_thread(

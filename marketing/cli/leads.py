@@ -124,7 +124,7 @@ def _write_csv(
     writer = csv.DictWriter(output, fieldnames=list(names), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
 
 
 def _write_json(output: IO[str], rows: Iterable[dict[str, object]]) -> None:
@@ -168,3 +168,17 @@ def notify(cli: CliContext) -> None:
     )
     waiting = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     click.echo(f"notifications: {waiting or 'none'}")
+
+
+# A cell starting with one of these is a formula to Excel and LibreOffice: a
+# name typed by a customer must stay text (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell: empty for None, customer text never read as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -337,4 +338,52 @@ async def test_on_postgres_a_crash_resumes_without_duplicates(
     assert resumed.uncertain == ["pg5"]
     assert sorted(d.openid for d in fake_api.deliveries) == sorted(
         u for u in users if u != "pg5"
+    )
+
+
+async def test_a_send_reaches_only_the_followers_it_names(
+    marketing_db: MarketingStore, fake_api: FakeWeChatApi, client: WeChatApiClient
+) -> None:
+    users = [f"u{i}" for i in range(4)]
+    fake_api.set_daily_quota(0)  # the segment send stops at once: rows pending
+    send = sender(marketing_db, client, concurrency=1)
+    await send.send(AB_WITH_TEMPLATE, [active(u) for u in users], NOW)
+    fake_api.set_daily_quota(None)
+    await send.send(AB_WITH_TEMPLATE, [active("tester")], NOW)
+    assert [d.openid for d in fake_api.deliveries] == ["tester"]
+    statuses = {u: r["status"] for u, r in send_rows(marketing_db).items()}
+    assert statuses == {**dict.fromkeys(users, "pending"), "tester": "sent"}
+
+
+async def test_a_template_planned_earlier_needs_the_consent_still(
+    marketing_db: MarketingStore, fake_api: FakeWeChatApi, client: WeChatApiClient
+) -> None:
+    send = sender(marketing_db, client, concurrency=1)
+    fake_api.set_daily_quota(0)
+    await send.send(AB_WITH_TEMPLATE, [dormant("u1", marketing_consent=True)], NOW)
+    fake_api.set_daily_quota(None)
+    summary = await send.send(AB_WITH_TEMPLATE, [dormant("u1")], NOW)  # withdrawn
+    assert fake_api.template_deliveries == []
+    assert summary.outcomes == {("skipped", TEMPLATE): 1}
+    assert send_rows(marketing_db)["u1"]["status"] == "skipped"
+
+
+async def test_a_row_that_cannot_be_sent_fails_alone(
+    marketing_db: MarketingStore, fake_api: FakeWeChatApi, client: WeChatApiClient
+) -> None:
+    users = [f"u{i}" for i in range(8)]
+    send = sender(marketing_db, client, concurrency=2)
+    fake_api.set_daily_quota(0)
+    await send.send(AB_WITH_TEMPLATE, [active(u) for u in users], NOW)
+    fake_api.set_daily_quota(None)
+    # A marketer renamed a variant between the two runs: its rows cannot be sent.
+    kept = AB_WITH_TEMPLATE.variants[0]
+    edited = replace(AB_WITH_TEMPLATE, variants=(kept,))
+    await send.send(edited, [active(u) for u in users], NOW)
+    rows = {u: r["status"] for u, r in send_rows(marketing_db).items()}
+    planned_kept = {u for u in users if variant_of(AB_WITH_TEMPLATE, u) == kept.name}
+    assert planned_kept and planned_kept != set(users)
+    assert {u for u, status in rows.items() if status == "sent"} == planned_kept
+    assert {u for u, status in rows.items() if status == "failed"} == (
+        set(users) - planned_kept
     )

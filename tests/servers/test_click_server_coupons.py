@@ -65,11 +65,19 @@ async def test_a_valid_coupon_is_accepted_once(
         client, tracking_id="trk1", order_id="AU9", amount=99, coupon_code=coupon.code
     )
     assert again["coupon"] == "already_redeemed" and again["coupon_accepted"] is False
-    # The shop retrying the first order: a duplicate, its coupon still its own.
+    # The shop retrying the first order: a duplicate, no second redemption (not
+    # even of another code).
+    other = Coupons(store).issue("u1", "campaign", "10元券", valid_days=30)
     retry = await order(
-        client, tracking_id="trk1", order_id="AU1", amount=149, coupon_code=coupon.code
+        client, tracking_id="trk1", order_id="AU1", amount=149, coupon_code=other.code
     )
-    assert retry == {"status": "duplicate", "coupon": "ok", "coupon_accepted": True}
+    assert retry == {
+        "status": "duplicate",
+        "coupon": "duplicate_order",
+        "coupon_accepted": False,
+    }
+    unused = Coupons(store).get(other.code)
+    assert unused is not None and unused.redeemed_at is None
     assert store.history("u1")[-1].event == PURCHASE  # the order stands either way
 
 
@@ -77,13 +85,33 @@ async def test_someone_elses_or_an_unknown_coupon_is_refused(
     client: TestClient, store: MarketingStore
 ) -> None:
     coupon = Coupons(store).issue("u1", RECOVERY, "50元补偿券", valid_days=30)
-    # The older body (a purchase without an order id) redeems too.
-    theirs = await order(client, tracking_id="trk2", coupon_code=coupon.code)
+    theirs = await order(
+        client, tracking_id="trk2", order_id="B1", amount=9, coupon_code=coupon.code
+    )
     assert theirs["coupon"] == "not_yours"
-    unknown = await order(client, tracking_id="trk2", coupon_code="ABCDEFGH23")
+    unknown = await order(
+        client, tracking_id="trk2", order_id="B2", amount=9, coupon_code="ABCDEFGH23"
+    )
     assert unknown == {"status": "ok", "coupon": "unknown", "coupon_accepted": False}
-    odd = await order(client, tracking_id="trk2", coupon_code=12345)
+    odd = await order(
+        client, tracking_id="trk2", order_id="B3", amount=9, coupon_code=12345
+    )
     assert odd["coupon"] == "unknown"
+
+
+async def test_the_older_body_names_no_order_so_redeems_no_coupon(
+    client: TestClient, store: MarketingStore
+) -> None:
+    coupon = Coupons(store).issue("u1", RECOVERY, "50元补偿券", valid_days=30)
+    for _ in range(2):  # every purchase through the link would reuse one "order"
+        answer = await order(client, tracking_id="trk1", coupon_code=coupon.code)
+        assert answer == {
+            "status": "ok",
+            "coupon": "order_id_required",
+            "coupon_accepted": False,
+        }
+    unused = Coupons(store).get(coupon.code)
+    assert unused is not None and unused.redeemed_at is None
 
 
 async def test_an_order_without_a_coupon_says_nothing_about_one(

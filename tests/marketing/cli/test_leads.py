@@ -122,3 +122,14 @@ def test_notify_posts_due_leads_and_reports(
         "sent 0, retry later 1, failed 0",
         "notifications: pending 1",
     ]
+
+
+def test_a_name_that_reads_as_a_formula_stays_text_in_the_csv(
+    marketing_db: MarketingStore, cipher: DataCipher
+) -> None:
+    lead = Lead("u-f", '=HYPERLINK("x")', NUMBER, True, False, 0.9, ref="f")
+    marketing_db.add_lead(seal(lead, cipher, T0))
+    code, out = run("leads", "--format", "csv")
+    assert code == 0
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert row["name"] == '\'=HYPERLINK("x")'
