@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 # The NLU confidence in request_human at which the transfer starts without asking.
 MIN_CONFIDENCE = 0.8
+REQUEST_HUMAN = "request_human"
 # Set while the customer is asked whether they want an agent (domain.yml).
 OFFERED_SLOT = "handoff_offered"
 
@@ -46,7 +47,8 @@ class ActionHandoff(SafeAction):
     ) -> list[dict[str, Any]]:
         """``utter_handoff``, then the handoff signal for the channel."""
         intent = tracker.latest_message.get("intent") or {}
-        if float(intent.get("confidence") or 0.0) < MIN_CONFIDENCE:
+        unsure = float(intent.get("confidence") or 0.0) < MIN_CONFIDENCE
+        if intent.get("name") == REQUEST_HUMAN and unsure:
             dispatcher.utter_message(response="utter_offer_human")
             return [SlotSet(OFFERED_SLOT, True)]
         logger.info("Sender %s handed over to a human agent.", tracker.sender_id)

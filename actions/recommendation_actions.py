@@ -28,7 +28,7 @@ from catalog.formatting import product_line
 from catalog.model import Catalog, Product
 from catalog.news import news_payload
 from marketing.connection import StoreFactory
-from marketing.service_recovery import coupon_offered, recovery_offer
+from marketing.service_recovery import recovery_offer
 from marketing.settings import Settings
 from marketing.store import CLICK, IMPRESSION, PURCHASE, Interaction
 from marketing.tracking import show
@@ -141,14 +141,11 @@ class ActionRecommendProducts(MarketingAction):
         result = (await self.recommender()).recommend(query, profile)
         if result.recovery:
             offer = recovery_offer(self.catalog)
-            if coupon_offered(tracker.events):
-                dispatcher.utter_message(
-                    response="utter_service_recovery_coupon_offered"
-                )
-            else:
-                dispatcher.utter_message(response="utter_service_recovery_no_coupon")
-                if offer is not None:
-                    await tell_recovery_coupon(self, dispatcher, sender, offer)
+            dispatcher.utter_message(response="utter_service_recovery_no_coupon")
+            if offer is not None:
+                # The same code as before when one was issued already (one
+                # recovery coupon per period): told again, never promised blind.
+                await tell_recovery_coupon(self, dispatcher, sender, offer)
             return []
         if category is None:
             await self._popular(dispatcher, tracker, result)

@@ -109,6 +109,10 @@ def record_from_event(
     """
     if event.get("event") != "user" or not event.get("sender_id"):
         return None
+    if len(str(event["sender_id"])) > MAX_USER_ID:
+        # Not an openid (28 characters): a row the column cannot hold would
+        # fail every batch it is in.
+        return None
     parse_data = event.get("parse_data")
     parse_data = parse_data if isinstance(parse_data, Mapping) else {}
     wechat = _wechat_metadata(event, parse_data)
@@ -220,6 +224,10 @@ def _time(timestamp: object) -> datetime:
         else datetime.now(timezone.utc).timestamp()
     )
     return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
+
+
+# The width of the tables' user_id columns (marketing/schema.py).
+MAX_USER_ID = 128
 
 
 def _fit(column: str, value: str | None) -> str | None:

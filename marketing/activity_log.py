@@ -141,7 +141,16 @@ class ActivityLog:
         try:
             self._buffer.put_nowait(_Erase(user_id))
         except queue.Full:
-            self._buffer.put(_Erase(user_id), timeout=self._write_timeout_s)
+            # Never lost, never waited for: the durable queue replays it.
+            self._erase_later(user_id)
+
+    def _erase_later(self, user_id: str) -> None:
+        """Queues the erasure durably; the replay runs it once the store is back."""
+        try:
+            self._spill.put(SPILLED_ERASE, {"user_id": user_id})
+            self._spilled = True
+        except QueueError:
+            logger.exception("Activity erasure lost: the queue cannot be written.")
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Waits until everything queued so far was written or set aside."""
@@ -160,22 +169,31 @@ class ActivityLog:
 
     def _run(self) -> None:
         while True:
-            items = self._take()
-            records: list[ActivityRecord] = []
-            for item in items:
-                if isinstance(item, ActivityRecord):
-                    records.append(item)
-                    continue
-                self._write(records)
-                records = []
-                if isinstance(item, _Erase):
-                    self._erase(item.user_id)
-                elif isinstance(item, _Barrier):
-                    item.reached.set()
-                elif item is _STOP:
+            try:
+                if self._run_once():
                     return
+            except Exception:  # the writer must outlive any one bad batch
+                logger.exception("Activity writer: a batch failed.")
+
+    def _run_once(self) -> bool:
+        """Takes and handles one batch; True once told to stop."""
+        items = self._take()
+        records: list[ActivityRecord] = []
+        for item in items:
+            if isinstance(item, ActivityRecord):
+                records.append(item)
+                continue
             self._write(records)
-            self._replay()
+            records = []
+            if isinstance(item, _Erase):
+                self._erase(item.user_id)
+            elif isinstance(item, _Barrier):
+                item.reached.set()
+            elif item is _STOP:
+                return True
+        self._write(records)
+        self._replay()
+        return False
 
     def _take(self) -> list[object]:
         try:
@@ -206,11 +224,7 @@ class ActivityLog:
         except QueueError:
             logger.exception("Cannot erase a customer's set-aside activity.")
         if not self._database(lambda c, s: _delete_user(c, s, user_id)):
-            try:
-                self._spill.put(SPILLED_ERASE, {"user_id": user_id})
-                self._spilled = True
-            except QueueError:
-                logger.exception("Activity erasure lost: the queue cannot be written.")
+            self._erase_later(user_id)
 
     def _set_aside(self, records: Sequence[ActivityRecord]) -> None:
         try:
@@ -228,11 +242,10 @@ class ActivityLog:
         if not self._spilled or self._monotonic() < self._down_until:
             return
         try:
-            entries = self._spill.due(self._batch_size)
+            entries = self._spill.due(self._batch_size, kinds=(SPILLED, SPILLED_ERASE))
         except QueueError:
             logger.exception("Cannot read set-aside activity.")
             return
-        entries = [e for e in entries if e.kind in (SPILLED, SPILLED_ERASE)]
         if not entries:
             self._spilled = False
             return

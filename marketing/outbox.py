@@ -176,7 +176,7 @@ class MarketingOutbox:
         aside for a day. Never raises: it runs before other work that must go on.
         """
         try:
-            entries = [e for e in self.queue.due(REPLAY_BATCH) if e.kind in _KINDS]
+            entries = self.queue.due(REPLAY_BATCH, kinds=sorted(_KINDS))
         except QueueError:
             logger.exception("Cannot read the marketing outbox; replay skipped.")
             return 0

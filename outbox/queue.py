@@ -158,8 +158,20 @@ class DurableQueue:
             raise QueueError(f"queue {self.path}: {e}") from e
         return len(rows)
 
-    def due(self, limit: int = 100, kind: str | None = None) -> list[Entry]:
-        """Entries whose time has come, oldest first."""
+    def due(
+        self,
+        limit: int = 100,
+        kind: str | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> list[Entry]:
+        """Entries whose time has come, oldest first.
+
+        Args:
+            limit: At most this many.
+            kind: Only entries of this kind.
+            kinds: Only entries of these kinds: the users of a shared file each
+                read their own, so one's backlog never hides another's entries.
+        """
         sql = (
             "SELECT id, kind, user_id, payload, created_at, attempts, last_error"
             " FROM entries WHERE next_at <= ?"
@@ -168,6 +180,9 @@ class DurableQueue:
         if kind is not None:
             sql += " AND kind = ?"
             params.append(kind)
+        if kinds is not None:
+            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params.extend(kinds)
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
         return [

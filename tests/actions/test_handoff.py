@@ -45,3 +45,14 @@ async def test_a_yes_to_the_offer_transfers(
         SlotSet("handoff_offered", False)
     ]
     assert is_handoff_request(dispatcher.messages[-1]["custom"])
+
+
+async def test_a_hesitant_yes_to_the_offer_still_transfers(
+    dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    # Only request_human is held to the threshold: the offer's yes is an answer.
+    tracker = make_tracker(
+        "嗯好吧", "affirm", slots={"handoff_offered": True}, confidence=0.55
+    )
+    await ActionHandoff().run(dispatcher, tracker, {})
+    assert is_handoff_request(dispatcher.messages[-1]["custom"])

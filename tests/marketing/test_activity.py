@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from catalog.model import Catalog
 from marketing.activity import (
+    MAX_USER_ID,
     MENU,
     MESSAGE,
     SCAN,
@@ -312,3 +313,10 @@ def test_postgres_hung_counts_as_down_and_nothing_is_stored_twice(
         assert [e for e, _ in activity_rows(store)] == ["e1", "e2", "e3"]
     finally:
         store.engine.dispose()
+
+
+def test_a_sender_id_too_long_for_the_column_records_nothing() -> None:
+    # Not an openid (a REST sender): the row would fail every batch it is in.
+    event = {**user_event(), "sender_id": "x" * (MAX_USER_ID + 1)}
+    assert record_from_event(event) is None
+    assert record_from_event({**event, "sender_id": "x" * MAX_USER_ID}) is not None

@@ -147,3 +147,18 @@ def test_a_lead_written_while_postgresql_is_down_is_replayed_once_back(
     direct.dispose()
     assert [lead.ref for lead in leads] == ["before", "down", "down2", "after"]
     assert {lead.phone for lead in leads} == {NUMBER}
+
+
+def test_a_backlog_of_activity_in_the_same_file_hides_no_marketing_write(
+    tmp_path: Path, marketing_db: MarketingStore
+) -> None:
+    queue = DurableQueue(tmp_path / "shared.db")
+    # The activity log sets its records aside in the same file (an outage).
+    for n in range(300):
+        queue.put("marketing.activity", {"event_id": f"e{n}"}, user_id=f"o{n}")
+    outbox = MarketingOutbox(queue)
+    outbox.put(Write.opt_out("u1", T0))
+    assert outbox.pending() == 1
+    assert outbox.replay(marketing_db) == 1
+    assert marketing_db.is_opted_out("u1")
+    assert queue.pending("marketing.activity") == 300  # the activity log's own
