@@ -50,7 +50,7 @@ from wechat.config import WeChatSettings
 from wechat.dedup import API, EMPTY, Deduplicator, message_key, passive, passive_xml
 from wechat.delivery import Delivery, MessageSender
 from wechat.erasure import erase_openid
-from wechat.handoff import Handoffs
+from wechat.handoff import Handoffs, wants_the_bot_back
 from wechat.mapping import DirectReply, Inbound
 from wechat.menus import MenuMemory
 from wechat.rendering import (
@@ -149,14 +149,15 @@ class TurnRunner:
         if inbound.direct_reply is not None:
             text = self._direct_text(inbound.direct_reply)
             return passive_reply(TextOut(text), openid, account)
-        if inbound.ends_handoff or not inbound.deliver_replies:
-            # The agent closed the session, or the user unfollowed.
+        back_to_bot = wants_the_bot_back(inbound.text)
+        if inbound.ends_handoff or not inbound.deliver_replies or back_to_bot:
+            # The agent closed the session, the user unfollowed, or asked for
+            # the bot again (then the bot answers that message).
             await self._handoffs.end(openid)
         if not inbound.text:
             return SUCCESS
-        if inbound.deliver_replies and await self._handoffs.active(openid):
+        if inbound.deliver_replies and await self._handoffs.renew(openid):
             # With a human agent: the bot stays silent; each message renews it.
-            await self._handoffs.start(openid)
             return transfer_reply(openid, account)
         loop = asyncio.get_running_loop()
         key = message_key(dict(fields))

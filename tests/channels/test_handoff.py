@@ -92,3 +92,13 @@ async def test_replicas_sharing_redis_share_the_handoff(
     reply = await replica_b.sim.post(replica_b.sim.text("o6", "订单"))
     assert reply.fields["MsgType"] == TRANSFER
     assert replica_b.agent.messages == []
+
+
+async def test_the_user_can_ask_for_the_bot_back(serve: ServeFactory) -> None:
+    served = await serve(agent=StubAgent(agent_handing_off))
+    sim = served.sim
+    assert (await sim.post(sim.text("o5", "人工"))).fields["MsgType"] == TRANSFER
+    assert (await sim.post(sim.text("o5", "在吗"))).fields["MsgType"] == TRANSFER
+    # The bot answers that very message, and the ones after it.
+    assert (await sim.post(sim.text("o5", "返回机器人"))).text == "收到：返回机器人"
+    assert (await sim.post(sim.text("o5", "你好"))).text == "收到：你好"

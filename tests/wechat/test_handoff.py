@@ -7,7 +7,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from wechat.erasure import erase_openid, user_prefix
-from wechat.handoff import HANDOFF_PAYLOAD, Handoffs, is_handoff_request
+from wechat.handoff import (
+    HANDOFF_PAYLOAD,
+    Handoffs,
+    is_handoff_request,
+    wants_the_bot_back,
+)
 from wechat.storage import KeyValueStore, MemoryStore, RedisStore
 
 NAMESPACE = "wx1"
@@ -64,3 +69,23 @@ async def test_the_handoff_expires_unless_renewed() -> None:
     assert await handoffs.active("o1")
     clock.now += 801
     assert not await handoffs.active("o1")
+
+
+async def test_a_handoff_ends_after_its_longest_time_however_often_renewed() -> None:
+    clock = Clock()
+    store = MemoryStore(clock)
+    handoffs = Handoffs(store, 1800, NAMESPACE, clock=clock, max_s=4 * 3600)
+    await handoffs.start("o1")
+    for _ in range(9):  # a message every 25 minutes: 3 hours 45 minutes
+        clock.now += 1500
+        assert await handoffs.renew("o1")
+    clock.now += 1500  # 4 hours and 10 minutes after the transfer
+    assert not await handoffs.renew("o1")
+    assert not await handoffs.active("o1")
+    assert not await Handoffs(store, 1800, NAMESPACE, clock=clock).renew("o2")
+
+
+def test_the_phrases_that_bring_the_bot_back() -> None:
+    assert wants_the_bot_back("返回机器人") and wants_the_bot_back(" 结束人工！")
+    assert not wants_the_bot_back("我的订单还没到，机器人别回了")
+    assert not wants_the_bot_back(None)
