@@ -45,6 +45,16 @@ class ApiPoster(Protocol):
         """POSTs ``body`` to ``path``; raises WeChatApiError on a non-zero errcode."""
 
 
+# Transport failures after the request may have reached WeChat: the answer, not
+# the call, was lost (aiohttp's and asyncio's names, as the API client reports).
+_LOST_ANSWERS = ("TimeoutError", "ServerTimeoutError", "ServerDisconnectedError")
+
+
+def may_have_arrived(error: WeChatApiError) -> bool:
+    """Whether WeChat may have delivered a call that failed with ``error``."""
+    return error.errcode == TRANSPORT_ERROR and error.errmsg.startswith(_LOST_ANSWERS)
+
+
 class Delivery:
     """Sends one row's message, falling back and retrying as WeChat allows.
 
@@ -109,6 +119,8 @@ class Delivery:
             except WeChatApiError as e:
                 if e.errcode != TRANSPORT_ERROR or attempt == self._tries - 1:
                     return e
+                if may_have_arrived(e):
+                    return e  # a second try could deliver it twice
             except WeChatChannelError as e:
                 # The token store failed before the call: nothing was sent.
                 return WeChatApiError(TRANSPORT_ERROR, f"{type(e).__name__}: {e}")

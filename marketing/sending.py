@@ -14,9 +14,9 @@ nothing new to anyone already planned, and a crashed send resumes with the rows
 it had not reached. A row left ``sending`` by a crash is *uncertain* (WeChat may
 have delivered it before the process died): it is reported, never resent, unless
 the operator asks (``retry_uncertain``) and accepts a possible duplicate. Within
-a run, a transport failure or WeChat's -1 is retried: a call that timed out after
-WeChat delivered can then arrive twice; that is the one duplicate an
-at-least-once API allows.
+a run, WeChat's -1 and a connection that could not be made are retried; a call
+whose answer was lost (a timeout, a dropped connection) is not: its row stays
+``sending`` and is reported uncertain, as after a crash.
 
 Per recipient, WeChat's refusals never abort the send: 45015 (outside the
 window) falls back to the template where the follower may get it, else skips;
@@ -58,6 +58,7 @@ from marketing.send_delivery import (
     QUOTA_REACHED,
     ApiPoster,
     Delivery,
+    may_have_arrived,
 )
 from marketing.send_plan import (
     CUSTOMER_SERVICE,
@@ -287,6 +288,11 @@ class CampaignSender:
             logger.exception("Campaign %s: a send failed.", prepared.campaign.id)
             detail = f"{type(e).__name__}: {e}"
             await self._finish(db, summary, row, FAILED, row.channel, None, detail)
+            return
+        if error is not None and may_have_arrived(error):
+            # Left "sending": uncertain, like a crash mid-call (never resent
+            # unless the operator asks).
+            summary.uncertain.append(row.user_id)
             return
         if error is None:
             campaign = prepared.campaign

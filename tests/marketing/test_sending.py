@@ -30,8 +30,10 @@ from tests.marketing.sending_helpers import (
     sender,
     variant_of,
 )
+from tests.wechat.fakes import APP_ID, APP_SECRET
 from tools.wechat_sim.fake_api import FakeWeChatApi
 from wechat.api_client import WeChatApiClient
+from wechat.storage import MemoryStore
 
 
 @pytest.fixture
@@ -387,3 +389,25 @@ async def test_a_row_that_cannot_be_sent_fails_alone(
     assert {u for u, status in rows.items() if status == "failed"} == (
         set(users) - planned_kept
     )
+
+
+async def test_a_call_whose_answer_was_lost_is_uncertain_not_retried(
+    marketing_db: MarketingStore, fake_api: FakeWeChatApi
+) -> None:
+    # WeChat takes longer than the client waits: the answer is lost.
+    impatient = WeChatApiClient(
+        APP_ID, APP_SECRET, MemoryStore(), fake_api.base_url, 0.3
+    )
+    await impatient.access_token()
+    fake_api.delay_s = 0.6
+    try:
+        summary = await sender(marketing_db, impatient, tries=3).send(
+            PLAIN, [active("u1")], NOW
+        )
+    finally:
+        await impatient.close()
+    # One call: a second try could arrive twice (whether WeChat delivered the
+    # first is what nobody knows here).
+    assert fake_api.send_calls == 1
+    assert summary.uncertain == ["u1"]
+    assert send_rows(marketing_db, "plain")["u1"]["status"] == "sending"
