@@ -19,13 +19,11 @@ from typing import Any
 import click
 
 from marketing.cli.context import CliContext, pass_cli, user_errors
+from marketing.cli.wechat_api import wechat_api
 from marketing.profiles import Profile, build_profiles
 from marketing.segments import Segment, SegmentError, load_segments, members
 from marketing.store import utc_now
 from marketing.tag_sync import TagSyncResult, sync_tags
-from wechat.api_client import WeChatApiClient
-from wechat.config import DEFAULT_API_BASE_URL, DEFAULT_API_TIMEOUT_S
-from wechat.storage import MemoryStore
 
 
 @click.command("segments")
@@ -101,23 +99,12 @@ def _chosen(path: str, names: Sequence[str]) -> list[Segment]:
 def _sync(
     chosen: Sequence[Segment], found: Mapping[str, list[Profile]]
 ) -> list[TagSyncResult]:
-    env = os.environ
-    app_id, secret = env.get("WECHAT_APP_ID"), env.get("WECHAT_APP_SECRET")
-    if not app_id or not secret:
-        raise click.ClickException(
-            "--sync-tags needs WECHAT_APP_ID and WECHAT_APP_SECRET in the environment"
-        )
-    base_url = env.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE_URL
-
     async def run() -> list[TagSyncResult]:
-        client = WeChatApiClient(
-            app_id, secret, MemoryStore(), base_url, DEFAULT_API_TIMEOUT_S
-        )
-        try:
+        # The bot's token store (WECHAT_STORE): a token fetched on the side
+        # would replace the one the bot is using.
+        async with wechat_api(os.environ) as client:
             pairs = [(s, [p.user_id for p in found[s.name]]) for s in chosen]
             return await sync_tags(client, pairs)
-        finally:
-            await client.close()
 
     return asyncio.run(run())
 

@@ -35,7 +35,7 @@ async def wechat_api(environ: Mapping[str, str]) -> AsyncIterator[WeChatApiClien
     app_secret = environ.get("WECHAT_APP_SECRET", "").strip()
     if not app_id or not app_secret:
         raise click.ClickException(
-            "WECHAT_APP_ID and WECHAT_APP_SECRET must be set to send through "
+            "WECHAT_APP_ID and WECHAT_APP_SECRET must be set to call "
             "WeChat's API (the account of credentials.yml; make run sets dev.env's)"
         )
     base_url = environ.get("WECHAT_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL

@@ -116,7 +116,7 @@ def test_a_failed_sync_exits_1(
     ("args", "message"),
     [
         (["nobody"], "unknown segment nobody"),
-        (["--sync-tags"], "needs WECHAT_APP_ID and WECHAT_APP_SECRET"),
+        (["--sync-tags"], "WECHAT_APP_ID and WECHAT_APP_SECRET must be set"),
     ],
 )
 def test_clear_errors(
