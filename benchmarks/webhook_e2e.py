@@ -40,6 +40,8 @@ APP_SECRET = "bench-secret"
 AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 # How long a user waits for a late answer before it counts as lost.
 LOST_AFTER_S = 30.0
+# The event broker endpoints.yml configures (make run records follower activity).
+ACTIVITY_BROKER = "channels.activity_broker.ActivityBroker"
 UTTERANCES = (
     "X5 Pro多少钱",
     "最近有什么优惠活动",
@@ -204,7 +206,10 @@ async def run_end_to_end(
     try:
         _wait_for(f"http://127.0.0.1:{actions_port}/health")
         endpoints = AvailableEndpoints(
-            action=EndpointConfig(url=f"http://127.0.0.1:{actions_port}/webhook")
+            action=EndpointConfig(url=f"http://127.0.0.1:{actions_port}/webhook"),
+            # As endpoints.yml has it: follower activity into the marketing
+            # store the action server uses too (AURORA_DATABASE_URL).
+            event_broker=EndpointConfig(type=ACTIVITY_BROKER),
         )
         agent = await load_agent(model_path=model_path, endpoints=endpoints)
         settings = WeChatSettings.from_credentials(
