@@ -41,6 +41,7 @@ naming ``AURORA_DATA_KEY``): no lead is ever stored in clear.
 | ``sales_webhook_secret`` | ``AURORA_SALES_WEBHOOK_SECRET`` | unset (URL needs it) |
 | ``coupon_valid_days`` | ``AURORA_COUPON_VALID_DAYS`` | ``30`` |
 | ``alert_webhook_url`` | ``AURORA_ALERT_WEBHOOK_URL`` | unset: alerts are logged only |
+| ``timezone`` | ``AURORA_TIMEZONE`` | ``Asia/Shanghai`` (times marketers type) |
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -138,6 +140,8 @@ class Settings:
     coupon_valid_days: int = 30
     # Where alerts (a spike of negative messages) are posted besides the log.
     alert_webhook_url: str | None = None
+    # The IANA zone of times marketers type without an offset (send --at).
+    timezone: str = "Asia/Shanghai"
 
     def __post_init__(self) -> None:
         self._check_privacy()
@@ -168,6 +172,13 @@ class Settings:
             )
         if self.coupon_valid_days < 1:
             raise SettingsError("coupon_valid_days must be at least 1")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise SettingsError(
+                f"timezone {self.timezone!r} is unknown; use an IANA name such as "
+                "Asia/Shanghai (AURORA_TIMEZONE)"
+            ) from e
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise SettingsError(f"currency {self.currency!r}: use an ISO 4217 code")
 

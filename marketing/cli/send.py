@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -77,8 +78,8 @@ def profiles_of(
     return [by_id.get(openid) or Profile(user_id=openid) for openid in openids]
 
 
-def parse_time(text: str) -> datetime:
-    """An ISO time, local or with an offset (``Z`` too), as naive UTC.
+def parse_time(text: str, zone: str) -> datetime:
+    """An ISO time, with an offset (``Z`` too) or in ``zone``, as naive UTC.
 
     Raises:
         click.BadParameter: Not an ISO time.
@@ -89,7 +90,10 @@ def parse_time(text: str) -> datetime:
         raise click.BadParameter(
             f"{text!r} is no ISO time (2026-12-12T19:00 or 2026-12-12T19:00+08:00)"
         ) from e
-    # A time without an offset is this machine's local time.
+    if value.tzinfo is None:
+        # A time without an offset is the account's (AURORA_TIMEZONE), not the
+        # server's: containers run in UTC, marketers in China.
+        value = value.replace(tzinfo=ZoneInfo(zone))
     return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
@@ -120,7 +124,8 @@ def make_sender(store: MarketingStore, settings: Settings, api: Any) -> Campaign
     "--at",
     "at",
     metavar="TIME",
-    help="Schedule the send for TIME (ISO, local or with offset) instead of now.",
+    help="Schedule the send for TIME instead of now: ISO, with an offset or in "
+    "AURORA_TIMEZONE (Asia/Shanghai), e.g. 2026-12-12T19:00.",
 )
 @click.option(
     "--retry-uncertain",
@@ -178,7 +183,7 @@ def _schedule(
 ) -> None:
     if dry_run or openids or not segment_name:
         raise click.UsageError("--at schedules a --segment (without --to or --dry-run)")
-    run_at = parse_time(at)
+    run_at = parse_time(at, cli.settings.timezone)
     store = cli.store()
     if run_at < store.now() - _PAST_TOLERANCE:
         raise click.BadParameter(f"{at} is in the past", param_hint="--at")

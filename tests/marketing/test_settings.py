@@ -99,3 +99,9 @@ def test_development_without_a_key_keeps_one_in_the_key_file(tmp_path: Path) -> 
     configured = data_cipher(Settings(data_key=generate_key()))
     with pytest.raises(CipherError):
         configured.decrypt(first.encrypt("13812345678"))
+
+
+def test_an_unknown_timezone_is_refused_naming_the_variable() -> None:
+    with pytest.raises(SettingsError, match="AURORA_TIMEZONE"):
+        load_settings({"AURORA_TIMEZONE": "Mars/Olympus"}, endpoints=Path("none.yml"))
+    assert load_settings({}, endpoints=Path("none.yml")).timezone == "Asia/Shanghai"

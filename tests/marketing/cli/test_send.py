@@ -118,3 +118,12 @@ def test_without_the_account_the_send_says_which_variables_to_set(
     assert result.exit_code == 1
     assert "WECHAT_APP_ID and WECHAT_APP_SECRET must be set" in result.output
     assert count_rows(marketing_db, "campaign_sends") == 0
+
+
+def test_a_time_without_an_offset_is_the_accounts_not_the_servers(
+    marketing_db: MarketingStore, followers: Followers, wechat: FakeWeChatApi
+) -> None:
+    result = run("send", CAMPAIGN, "--segment", "vip", "--at", "2099-12-12T20:00")
+    assert result.exit_code == 0, result.output
+    (scheduled,) = CampaignRuns(marketing_db).all()
+    assert scheduled.run_at == datetime(2099, 12, 12, 12, 0)  # 20:00 in Shanghai
