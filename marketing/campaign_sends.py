@@ -74,7 +74,6 @@ class CampaignSends:
     def __init__(self, store: MarketingStore) -> None:
         self._store = store
         self._t = store.table("campaign_sends")
-        self._opt_outs = store.table("opt_outs")
         self._interactions = store.table("interactions")
 
     def statuses(self, campaign: str) -> dict[str, str]:
@@ -173,12 +172,7 @@ class CampaignSends:
             opted out since the plan) or TAKEN (another sender has it).
         """
         with self._store.engine.begin() as connection:
-            opted_out = connection.execute(
-                select(self._opt_outs.c.user_id).where(
-                    self._opt_outs.c.user_id == row.user_id
-                )
-            ).first()
-            if opted_out is not None:
+            if self._store.opted_out_in(connection, row.user_id):
                 moved = self._set(
                     connection, row.id, PENDING, SKIPPED, detail="opted out"
                 )

@@ -23,6 +23,7 @@ from sqlalchemy.sql import Select
 
 from marketing.activity import SCAN, SUBSCRIBE, UNSUBSCRIBE
 from marketing.store import CLICK, PURCHASE, MarketingStore
+from marketing.suppression import user_digest
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,13 @@ def build_profiles(
             for query, apply in _queries(store, now, users):
                 for row in streaming.execute(query):
                     apply(facts.setdefault(str(row[0]), _Facts()), row)
+        suppressions = store.table("suppressions")
+        erased = {r[0] for r in connection.execute(select(suppressions.c.user_digest))}
+    if erased:
+        # Erased after opting out: the no survives as a digest.
+        for user_id, f in facts.items():
+            if user_digest(user_id) in erased:
+                f.opted_out = True
     return {
         user_id: f.profile(user_id)
         for user_id, f in sorted(facts.items())

@@ -144,6 +144,15 @@ def tables(metadata: MetaData) -> dict[str, Table]:
             UniqueConstraint("campaign", "user_id", name="uq_campaign_send"),
             Index("ix_campaign_sends_status", "campaign", "status"),
         ),
+        # Followers who opted out and then had their data erased: a digest of the
+        # openid (marketing/suppression.py), so they never get marketing again.
+        # No user_id: it survives the erasure by design.
+        "suppressions": Table(
+            "suppressions",
+            metadata,
+            Column("user_digest", String(64), primary_key=True),
+            Column("created_at", DateTime, nullable=False),
+        ),
         # Scheduled sends (`aurora-marketing send --at`); no personal data.
         "campaign_runs": Table(
             "campaign_runs",

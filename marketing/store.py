@@ -28,11 +28,12 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import Engine, RowMapping, make_url
+from sqlalchemy.engine import Connection, Engine, RowMapping, make_url
 from sqlalchemy.exc import IntegrityError
 
 from marketing.leads import Lead, SealedLead
 from marketing.schema import tables
+from marketing.suppression import user_digest
 from privacy.cipher import CipherError, DataCipher
 
 logger = logging.getLogger(__name__)
@@ -271,10 +272,23 @@ class MarketingStore:
 
     def is_opted_out(self, user_id: str) -> bool:
         """Whether the customer has unsubscribed from marketing."""
-        table = self._t["opt_outs"]
-        query = select(table.c.user_id).where(table.c.user_id == user_id)
         with self.engine.connect() as connection:
-            return connection.execute(query).first() is not None
+            return self.opted_out_in(connection, user_id)
+
+    def opted_out_in(self, connection: Connection, user_id: str) -> bool:
+        """:meth:`is_opted_out` inside ``connection``'s transaction.
+
+        An opt-out, or a suppression left by the erasure of one.
+        """
+        opt_outs, suppressions = self._t["opt_outs"], self._t["suppressions"]
+        said_no = select(opt_outs.c.user_id).where(opt_outs.c.user_id == user_id)
+        if connection.execute(said_no).first() is not None:
+            return True
+        digest = user_digest(user_id)
+        erased = select(suppressions.c.user_digest).where(
+            suppressions.c.user_digest == digest
+        )
+        return connection.execute(erased).first() is not None
 
     def join_campaign(
         self, user_id: str, campaign_id: str, at: datetime | None = None
@@ -308,17 +322,30 @@ class MarketingStore:
     def erase_user(self, user_id: str) -> dict[str, int]:
         """Deletes every row of the customer, in every table, in one transaction.
 
+        A customer who had opted out leaves a suppression (a digest of the
+        openid, :mod:`marketing.suppression`): they never get marketing again.
+
         Returns:
             Rows deleted, by table.
         """
         counts = {}
         with self.engine.begin() as connection:
+            if self.opted_out_in(connection, user_id):
+                self._suppress(connection, user_id)
             for name, table in self._t.items():
                 if "user_id" not in table.c:
                     continue  # holds no personal data
                 query = delete(table).where(table.c.user_id == user_id)
                 counts[name] = connection.execute(query).rowcount
         return counts
+
+    def _suppress(self, connection: Connection, user_id: str) -> None:
+        """Keeps the no of a follower whose opt-out is being erased."""
+        table, digest = self._t["suppressions"], user_digest(user_id)
+        known = select(table.c.user_digest).where(table.c.user_digest == digest)
+        if connection.execute(known).first() is None:
+            row = {"user_digest": digest, "created_at": self._clock()}
+            connection.execute(table.insert(), [row])
 
     def purge_before(self, cutoff: datetime) -> dict[str, int]:
         """Deletes marketing events logged before ``cutoff`` (UTC).

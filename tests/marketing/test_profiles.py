@@ -172,3 +172,15 @@ def test_the_queries_do_not_grow_with_the_followers(
         sa.event.remove(marketing_db.engine, "before_cursor_execute", count)
     assert len(profiles) == 300
     assert len(statements) <= 15
+
+
+def test_a_follower_who_opted_out_then_was_erased_and_came_back_stays_out(
+    store: MarketingStore,
+) -> None:
+    store.opt_out("o_back")
+    store.erase_user("o_back")
+    insert(store, "activity", [activity("o_back", "message", day(0.1))])
+    insert(store, "activity", [activity("o_new", "message", day(0.1))])
+    profiles = build_profiles(store, NOW)
+    assert profiles["o_back"].opted_out
+    assert not profiles["o_new"].opted_out

@@ -18,14 +18,15 @@ def test_the_store_has_its_tables_in_the_given_schema() -> None:
         "campaign_runs",
         "coupons",
         "lead_notifications",
+        "suppressions",
     }
     assert all(t.schema == "marketing" for t in found.values())
 
 
-def test_every_table_but_the_schedule_holds_a_user_id_to_erase_by() -> None:
+def test_every_table_but_the_schedule_and_suppressions_has_a_user_id() -> None:
     found = tables(MetaData())
     without = {name for name, table in found.items() if "user_id" not in table.c}
-    assert without == {"campaign_runs"}
+    assert without == {"campaign_runs", "suppressions"}
 
 
 def test_a_campaign_reaches_each_follower_once_and_an_order_counts_once() -> None:

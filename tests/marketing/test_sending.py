@@ -411,3 +411,15 @@ async def test_a_call_whose_answer_was_lost_is_uncertain_not_retried(
     assert fake_api.send_calls == 1
     assert summary.uncertain == ["u1"]
     assert send_rows(marketing_db, "plain")["u1"]["status"] == "sending"
+
+
+async def test_an_erased_opt_out_is_never_sent_to_again(
+    marketing_db: MarketingStore, fake_api: FakeWeChatApi, client: WeChatApiClient
+) -> None:
+    marketing_db.opt_out("u-back")
+    marketing_db.erase_user("u-back")
+    # A profile built before the erasure (or by hand) says nothing of the no:
+    # the claim checks the store, suppressions included.
+    summary = await sender(marketing_db, client).send(PLAIN, [active("u-back")], NOW)
+    assert fake_api.deliveries == []
+    assert summary.outcomes == {("skipped", CUSTOMER_SERVICE): 1}

@@ -20,6 +20,7 @@ from marketing.store import (
     MarketingStore,
     connect_args,
 )
+from marketing.suppression import user_digest
 from privacy.cipher import CipherError, DataCipher, generate_key
 from tests.marketing.fixtures import T0, rows_of
 
@@ -188,3 +189,27 @@ def test_postgresql_connections_time_out_in_seconds() -> None:
     }
     assert CONNECT_TIMEOUT_S <= 5
     assert connect_args("sqlite:///:memory:") == {}
+
+
+def test_an_erased_opt_out_leaves_only_a_digest_that_still_says_no(
+    store: MarketingStore,
+) -> None:
+    store.opt_out("o_said_no")
+    store.log([_impression("o_said_no", "p1", "t-no")])
+    store.log([_impression("o_never_asked", "p1", "t-ok")])
+    store.erase_user("o_said_no")
+    store.erase_user("o_never_asked")
+    assert rows_of(store, "o_said_no") == {}
+    # The no survives as a digest, without the openid; a follower who never
+    # opted out leaves nothing at all.
+    with store.engine.connect() as connection:
+        digests = [
+            r[0] for r in connection.execute(store.table("suppressions").select())
+        ]
+    assert digests == [user_digest("o_said_no")]
+    assert "o_said_no" not in digests[0]
+    assert store.is_opted_out("o_said_no")
+    assert not store.is_opted_out("o_never_asked")
+    store.erase_user("o_said_no")  # erasing again keeps one digest
+    with store.engine.connect() as connection:
+        assert connection.execute(store.table("suppressions").select()).all() != []
