@@ -294,7 +294,12 @@ class ActivityLog:
         if not isinstance(error, DATABASE_DOWN):
             logger.error("Activity write failed: %r", error)
         else:
-            logger.warning("Marketing store unavailable (%s).", type(error).__name__)
+            reason = str(getattr(error, "orig", None) or error).splitlines()[:1]
+            logger.warning(
+                "Marketing store unavailable (%s: %s).",
+                type(error).__name__,
+                reason[0] if reason else "",
+            )
         return self._pause()
 
     def _pause(self) -> bool:

@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection, Engine, RowMapping, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from marketing.leads import Lead, SealedLead
 from marketing.schema import tables
@@ -125,8 +125,17 @@ class MarketingStore:
         return store
 
     def create_tables(self) -> None:
-        """Creates the tables that do not exist yet."""
-        self.metadata.create_all(self.engine)
+        """Creates the tables that do not exist yet.
+
+        Processes that open the store at the same moment (Rasa's event broker,
+        the action server, the click server) may race between the check and
+        the ``CREATE``: the loser's "already exists" is answered by checking
+        again.
+        """
+        try:
+            self.metadata.create_all(self.engine)
+        except DBAPIError:
+            self.metadata.create_all(self.engine)
 
     def table(self, name: str) -> Table:
         """One of the tables of :mod:`marketing.schema` by name.

@@ -6,9 +6,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import MetaData
+from sqlalchemy.exc import OperationalError
 
 from marketing.leads import Lead, seal
 from marketing.store import (
@@ -213,3 +216,22 @@ def test_an_erased_opt_out_leaves_only_a_digest_that_still_says_no(
     store.erase_user("o_said_no")  # erasing again keeps one digest
     with store.engine.connect() as connection:
         assert connection.execute(store.table("suppressions").select()).all() != []
+
+
+def test_a_table_created_by_another_process_meanwhile_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes opening a new store race between the check and the CREATE.
+    real = MetaData.create_all
+    calls = []
+
+    def racing(self: MetaData, bind: Any, **kw: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            real(self, bind, **kw)  # "the other process" creates the tables
+            raise OperationalError("CREATE TABLE activity", {}, Exception("exists"))
+        real(self, bind, **kw)
+
+    monkeypatch.setattr(MetaData, "create_all", racing)
+    store = MarketingStore.from_url(f"sqlite:///{tmp_path / 'race.db'}")
+    assert len(calls) == 2 and not store.is_opted_out("o1")
