@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from wechat.dedup import API, Deduplicator, passive
 from wechat.erasure import erase_openid, user_prefix
 from wechat.menus import MenuMemory
-from wechat.storage import KeyValueStore, MemoryStore, RedisStore
+from wechat.storage import KeyValueStore, MemoryStore
 
 NAMESPACE = "wx1"
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    url = request.getfixturevalue("redis_url")
-    prefix = request.getfixturevalue("redis_prefix")
-    redis_store = RedisStore.from_url(url, prefix)
-    yield redis_store
-    await redis_store.close()
 
 
 async def remember_a_conversation(store: KeyValueStore, openid: str) -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from wechat.erasure import erase_openid, user_prefix
 from wechat.handoff import (
     HANDOFF_PAYLOAD,
@@ -13,7 +9,7 @@ from wechat.handoff import (
     is_handoff_request,
     wants_the_bot_back,
 )
-from wechat.storage import KeyValueStore, MemoryStore, RedisStore
+from wechat.storage import KeyValueStore, MemoryStore
 
 NAMESPACE = "wx1"
 
@@ -24,18 +20,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    url = request.getfixturevalue("redis_url")
-    prefix = request.getfixturevalue("redis_prefix")
-    redis_store = RedisStore.from_url(url, prefix)
-    yield redis_store
-    await redis_store.close()
 
 
 def test_the_payload_is_recognised_and_nothing_else() -> None:
