@@ -24,6 +24,13 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# Compare-and-renew: only the lease's holder extends it.
+_EXPIRE_IF_EQUAL = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
 # Returns the stored value, or stores ARGV[1] and returns nil: one round trip.
 _SET_IF_ABSENT_OR_GET = """
 local current = redis.call('get', KEYS[1])
@@ -135,6 +142,13 @@ class RedisStore:
             self._redis.eval(_DELETE_IF_EQUAL, 1, self._prefix + key, value)
         )
         return bool(deleted)
+
+    async def expire_if_equal(self, key: str, value: str, ttl_s: float) -> bool:
+        """See ``KeyValueStore``: one Lua script, atomic on the server."""
+        renewed = await self._call(
+            self._redis.eval(_EXPIRE_IF_EQUAL, 1, self._prefix + key, value, _ms(ttl_s))
+        )
+        return bool(renewed)
 
     async def delete_prefix(self, prefix: str) -> int:
         """See ``KeyValueStore``: ``SCAN MATCH`` then ``DEL`` in batches."""

@@ -74,6 +74,9 @@ class KeyValueStore(Protocol):
     async def delete_if_equal(self, key: str, value: str) -> bool:
         """Deletes ``key`` only while it still holds ``value``."""
 
+    async def expire_if_equal(self, key: str, value: str, ttl_s: float) -> bool:
+        """Gives ``key`` a new TTL only while it still holds ``value`` (a lease)."""
+
     async def delete_prefix(self, prefix: str) -> int:
         """Deletes every key that starts with ``prefix``; returns how many.
 
@@ -150,6 +153,13 @@ class MemoryStore:
         """See ``KeyValueStore``."""
         if self._live(key) == value:
             del self._data[key]
+            return True
+        return False
+
+    async def expire_if_equal(self, key: str, value: str, ttl_s: float) -> bool:
+        """See ``KeyValueStore``."""
+        if self._live(key) == value:
+            self._data[key] = (value, self._clock() + ttl_s)
             return True
         return False
 
@@ -256,6 +266,10 @@ class FailoverStore:
     async def delete_if_equal(self, key: str, value: str) -> bool:
         """See ``KeyValueStore``."""
         return await self._call(lambda s: s.delete_if_equal(key, value))
+
+    async def expire_if_equal(self, key: str, value: str, ttl_s: float) -> bool:
+        """See ``KeyValueStore``."""
+        return await self._call(lambda s: s.expire_if_equal(key, value, ttl_s))
 
     async def delete_prefix(self, prefix: str) -> int:
         """Deletes from memory and from the primary, which is always asked.
