@@ -43,9 +43,16 @@ define default_from_dev_env
 $(firstword $(subst =, ,$(1))) ?= $(patsubst $(firstword $(subst =, ,$(1)))=%,%,$(1))
 export $(firstword $(subst =, ,$(1)))
 endef
+CLUSTER_ENV := cluster.env
 ifeq ($(PROFILE),production)
 export AURORA_PROFILE ?= production
 else
+# `make run-cluster`: cluster.env's services first (set before dev.env's, so
+# they win over the single-process samples; the environment wins over both).
+ifneq ($(filter run-cluster,$(MAKECMDGOALS)),)
+$(foreach assignment,$(shell grep -E '^[A-Z][A-Z0-9_]*=' $(CLUSTER_ENV)),\
+  $(eval $(call default_from_dev_env,$(assignment))))
+endif
 $(foreach assignment,$(shell grep -E '^[A-Z][A-Z0-9_]*=' $(DEV_ENV)),\
   $(eval $(call default_from_dev_env,$(assignment))))
 endif
@@ -57,7 +64,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: help setup assets train run run-dev shell actions test lint typecheck unit validate \
         rasa-test sentiment-report bench-nlu e2e browser clean nlu-data wechat-sim bench-webhook bench-rec report \
-        bench-faults erase-user purge-data
+        bench-faults erase-user purge-data run-cluster nginx
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -129,6 +136,32 @@ run-dev: train ## `make run` plus the REST channel and Rasa's HTTP API (token), 
 	$(SCHEDULER) >>$(RUNTIME)/scheduler.log 2>&1 & \
 	$(RASA) run -i 127.0.0.1 --port $(RASA_PORT) --enable-api --auth-token "$$RASA_API_TOKEN" \
 	  --credentials credentials.dev.yml --endpoints endpoints.yml --model models
+
+run-cluster: train nginx ## The production topology on loopback: nginx, 2 Rasa + 2 action servers, Redis, PostgreSQL, RabbitMQ
+	@echo ""
+	@echo "Starting nginx on 127.0.0.1:8080 in front of Rasa on 127.0.0.1:5005 and :5006,"
+	@echo "action servers on :5055 and :5056 (behind nginx on :8055), the analytics consumer"
+	@echo "and the scheduler; trackers and marketing data in PostgreSQL, locks and de-dup in"
+	@echo "Redis, events on RabbitMQ ($(CLUSTER_ENV)). Logs: $(RUNTIME)/cluster/. Ctrl-C stops all."
+	@echo "  WeChat's server URL   http://127.0.0.1:8080/webhooks/wechat/webhook"
+	@echo ""
+	$(BIN)/python -m tools.cluster --model models --folder $(RUNTIME)/cluster
+
+nginx: ## Debian's nginx for run-cluster and the cluster test (apt-get, as root)
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "nginx is missing: installing Debian's package."; \
+	  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; \
+	  status=0; apt-get update -qq && apt-get install -y --no-install-recommends nginx-core \
+	    || status=1; rm -f /usr/sbin/policy-rc.d; \
+	  echo "(Debian's nginx service was not started: run-cluster runs its own on loopback.)"; \
+	  exit $$status; \
+	else \
+	  echo "nginx is missing: run-cluster and the cluster test need it. Install it as root:" >&2; \
+	  echo "  sudo apt-get install -y nginx" >&2; \
+	  echo "Without it the cluster test skips, or fails under CI=true." >&2; \
+	  if [ "$${CI:-}" = true ]; then exit 1; fi; \
+	fi
 
 shell: train ## Chat with the bot in the terminal
 	@mkdir -p $(RUNTIME)
