@@ -35,7 +35,7 @@ CHROMIUM := $(AURORA_CHROMIUM)
 
 # Secrets and settings come from the environment (credentials.yml, endpoints.yml).
 # For development, dev.env provides a sample for every variable not set already;
-# with PROFILE=production nothing is defaulted (Rasa names the first unset one)
+# with PROFILE=production no sample is defaulted (Rasa names the first unset one)
 # and AURORA_PROFILE defaults to production, which refuses the samples.
 PROFILE ?= development
 DEV_ENV := dev.env
@@ -44,18 +44,23 @@ $(firstword $(subst =, ,$(1))) ?= $(patsubst $(firstword $(subst =, ,$(1)))=%,%,
 export $(firstword $(subst =, ,$(1)))
 endef
 CLUSTER_ENV := cluster.env
-ifeq ($(PROFILE),production)
-export AURORA_PROFILE ?= production
-else
-# `make run-cluster`: cluster.env's services first (set before dev.env's, so
-# they win over the single-process samples; the environment wins over both).
+TOPOLOGY_ENV := topology.env
+# Each file gives only what the environment and the files before it did not set
+# (`?=`): cluster.env for `make run-cluster`, then dev.env's samples (not with
+# PROFILE=production), then topology.env's single-process parts (always: they
+# hold no secrets).
 ifneq ($(filter run-cluster,$(MAKECMDGOALS)),)
 $(foreach assignment,$(shell grep -E '^[A-Z][A-Z0-9_]*=' $(CLUSTER_ENV)),\
   $(eval $(call default_from_dev_env,$(assignment))))
 endif
+ifeq ($(PROFILE),production)
+export AURORA_PROFILE ?= production
+else
 $(foreach assignment,$(shell grep -E '^[A-Z][A-Z0-9_]*=' $(DEV_ENV)),\
   $(eval $(call default_from_dev_env,$(assignment))))
 endif
+$(foreach assignment,$(shell grep -E '^[A-Z][A-Z0-9_]*=' $(TOPOLOGY_ENV)),\
+  $(eval $(call default_from_dev_env,$(assignment))))
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -40,6 +40,7 @@ from channels.turns import MessageSender, TurnRunner
 from wechat.api_client import WeChatApiClient
 from wechat.config import WeChatSettings
 from wechat.crypto import MessageCrypto
+from wechat.dedup import message_key
 from wechat.errors import (
     BodyTooLarge,
     ConfigError,
@@ -258,7 +259,7 @@ class WeChatInput(InputChannel):
         if fields["MsgType"].lower() == "event":
             return None
         openid = fields["FromUserName"]
-        verdict = await self._rate_limiter.check(openid)
+        verdict = await self._rate_limiter.check(openid, message_key(fields))
         if verdict is Verdict.ALLOWED:
             return None
         logger.info("%s is over the rate limit; no turn for this message.", openid)

@@ -115,16 +115,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 
 def _delete_queue(queue: str) -> None:
-    import pika
+    import aio_pika
+
+    async def delete() -> None:
+        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)
 
     try:
-        connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1"))
-    except Exception:  # nothing to clean up without RabbitMQ
+        asyncio.run(delete())
+    except Exception:  # nothing to clean up without RabbitMQ or the queue
         return
-    try:
-        connection.channel().queue_delete(queue)
-    finally:
-        connection.close()
 
 
 def simulator(cluster: dict[str, Any], url: str) -> WeChatSimulator:

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 240.0
 DEV_ENV = ROOT / "dev.env"
+TOPOLOGY_ENV = ROOT / "topology.env"
 LOGS = ROOT / ".runtime"
 
 
@@ -44,8 +45,8 @@ def env_file(path: Path) -> dict[str, str]:
 
 
 def dev_environment(path: Path = DEV_ENV) -> dict[str, str]:
-    """The sample settings of ``dev.env``."""
-    return env_file(path)
+    """What ``make`` gives in development: ``dev.env``'s samples, ``topology.env``."""
+    return {**env_file(TOPOLOGY_ENV), **env_file(path)}
 
 
 def bot_environment() -> dict[str, str]:

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +49,10 @@ WEBHOOK_PATH = "/webhooks/wechat/webhook"
 # nginx as Debian installs it, when it is not on PATH (root's PATH has sbin).
 NGINX_CANDIDATES = ("nginx", "/usr/sbin/nginx")
 STOP_TIMEOUT_S = 30.0
+# The background commands of the cluster: Rasa's events into the marketing
+# store, and scheduled campaign sends.
+WORKERS_COMMANDS = {"consumer": "consume-events", "scheduler": "scheduler"}
+WORKERS = tuple(WORKERS_COMMANDS)
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,7 @@ def running_cluster(
     model: Path,
     environment: Mapping[str, str],
     ports: ClusterPorts | None = None,
+    workers: Sequence[str] = WORKERS,
 ) -> Iterator[Cluster]:
     """Runs the cluster until the block ends.
 
@@ -203,6 +208,7 @@ def running_cluster(
         model: a model archive or a folder of them.
         environment: the processes' environment (:func:`cluster_environment`).
         ports: where to listen; the ports of ``make run-cluster`` by default.
+        workers: which of ``aurora-marketing``'s background commands run.
 
     Raises:
         StartupError: a part is missing or did not come up.
@@ -216,7 +222,12 @@ def running_cluster(
     config.write_text(nginx_config(ports, folder), encoding="utf-8")
     cluster = Cluster(ports=ports, folder=folder)
     python = str(BIN / "python")
-    base_env = {**environment, "RASA_TELEMETRY_ENABLED": "false"}
+    base_env = {
+        **environment,
+        "RASA_TELEMETRY_ENABLED": "false",
+        # Rasa calls the action servers through nginx, on this cluster's port.
+        "AURORA_ACTION_URL": f"http://127.0.0.1:{ports.actions}/webhook",
+    }
 
     def start(name: str, command: list[str], **extra: str) -> None:
         log = (folder / f"{name}.log").open("ab")
@@ -245,16 +256,12 @@ def running_cluster(
                 WECHAT_RETRY_QUEUE_PATH=str(folder / f"rasa-{index}-retry.db"),
                 AURORA_OUTBOX_PATH=str(folder / f"rasa-{index}-outbox.db"),
             )  # fmt: skip
-        start(
-            "consumer",
-            [python, "-m", "marketing.cli", "-v", "consume-events"],
-            AURORA_OUTBOX_PATH=str(folder / "consumer-outbox.db"),
-        )
-        start(
-            "scheduler",
-            [python, "-m", "marketing.cli", "-v", "scheduler"],
-            AURORA_OUTBOX_PATH=str(folder / "scheduler-outbox.db"),
-        )
+        for worker in workers:
+            start(
+                worker,
+                [python, "-m", "marketing.cli", "-v", WORKERS_COMMANDS[worker]],
+                AURORA_OUTBOX_PATH=str(folder / f"{worker}-outbox.db"),
+            )
         start("nginx", [nginx, "-p", str(folder), "-c", str(config),
                         "-g", "daemon off;"])  # fmt: skip
         processes = list(cluster.processes.values())

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
+from channels.redis_lock_store import ReplicatedRedisLockStore
 from tests.services import service_unavailable
 from tools.bot_servers import StartupError, dev_environment
 from tools.cluster import (
@@ -45,7 +46,7 @@ def test_one_endpoints_file_serves_both_profiles(
         "sqlite:///.runtime/trackers.db"
     )
     locks = LockStore.create(endpoint(monkeypatch, cluster, "lock_store"))
-    assert isinstance(locks, RedisLockStore)
+    assert isinstance(locks, ReplicatedRedisLockStore)
     trackers = endpoint(monkeypatch, cluster, "tracker_store")
     assert str(trackers.url).startswith("postgresql://")
     broker = endpoint(monkeypatch, cluster, "event_broker")
