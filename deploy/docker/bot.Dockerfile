@@ -10,7 +10,7 @@
 #       the very model `make test` checked.
 #   TORCH_BUILD=cpu|cuda  cpu: torch's CPU wheel of the pinned version from
 #       TORCH_INDEX_URL and the pinned set without torch's CUDA runtime wheels
-#       (deploy/docker/torch-cuda-only.txt): about 4 GB less, and the bot runs
+#       (deploy/docker/torch-cuda-only.txt): 3.5 GB less, and the bot runs
 #       its encoder on the CPU anyway. cuda: requirements.txt exactly as pinned.
 #
 # The runtime stage runs as the unprivileged user 10001 and holds no secret: every
