@@ -52,6 +52,7 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid aurora --create-home \
       --home-dir /home/aurora --shell /usr/sbin/nologin aurora
 ENV PATH=/opt/venv/bin:$PATH \
+    HOME=/home/aurora \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONUNBUFFERED=1 \
