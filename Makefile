@@ -192,7 +192,7 @@ lint: setup ## ruff
 typecheck: setup ## mypy (strict)
 	$(BIN)/mypy
 
-unit: setup assets browser ## pytest (no trained model needed)
+unit: setup assets browser deploy-tools ## pytest (no trained model needed)
 	$(BIN)/pytest
 
 browser: ## Debian's chromium for the dashboard's browser test (apt-get, as root)
@@ -226,6 +226,31 @@ bench-nlu: assets ## Our NLU pipeline vs configs/diet_baseline.yml (~40 min on 2
 
 e2e: train ## The trained bot over HTTP: REST channel and action server
 	$(BIN)/pytest -m e2e
+
+# --- deployment files (deploy/, docker-compose.yml) --------------------------------
+
+# Their offline validators (tests/deploy/): Python tools in their own venv (they
+# need a newer jsonschema than Rasa), and Debian's docker-compose (apt-get, as root),
+# which resolves the compose file as `docker compose` would. No image is built.
+DEPLOY_TOOLS := .venv-deploy
+COMPOSE_V1 ?= /usr/bin/docker-compose
+.PHONY: deploy-tools
+
+$(DEPLOY_TOOLS)/.installed: requirements-deploy.txt | $(INSTALLED)
+	@if [ ! -x "$(DEPLOY_TOOLS)/bin/python" ]; then $(BIN)/python -m venv "$(DEPLOY_TOOLS)"; fi
+	$(DEPLOY_TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
+	@touch $@
+
+deploy-tools: $(DEPLOY_TOOLS)/.installed ## Validators of the Dockerfiles, compose file, manifests, nginx
+	@if [ -x "$(COMPOSE_V1)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y --no-install-recommends docker-compose; \
+	else \
+	  echo "$(COMPOSE_V1) is missing: tests/deploy/ resolve docker-compose.yml with it. As root:" >&2; \
+	  echo "  sudo apt-get install -y docker-compose" >&2; \
+	  echo "Without it those tests skip, or fail under CI=true." >&2; \
+	  if [ "$${CI:-}" = true ]; then exit 1; fi; \
+	fi
 
 # --- benchmarks --------------------------------------------------------------------
 
