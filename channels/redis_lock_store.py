@@ -12,19 +12,27 @@ one replica's cleanup deletes the lock while the other has just queued a ticket
 in it, whose message then fails with ``LockError``, or two messages get the same
 ticket and run together. The cluster test met both when one follower's messages
 reached both replicas. Here every change is one optimistic transaction (``WATCH``
-/ ``MULTI``, retried when the lock changed meanwhile), and a waiting message
-looks again every ``WAIT_S`` instead of every second, so a follower's burst is
-not slowed down by a second per message.
+/ ``MULTI``, retried when the lock changed meanwhile).
+
+Two more changes: a waiting message looks again every ``WAIT_S`` instead of
+every second (a follower's burst is not slowed down by a second per message),
+and a live process renews its tickets, waiting or serving, every third of their
+lifetime. A ticket's lifetime (``TICKET_LOCK_LIFETIME``) is then how long a
+replica that died holds the conversation up, not a limit on how long a message
+may queue or a turn may run: Rasa fails a message queued longer with
+``LockError`` and lets the next one run beside a turn that runs longer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from rasa.core.lock import TicketLock
+from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
@@ -56,11 +64,31 @@ class ReplicatedRedisLockStore(RedisLockStore):  # type: ignore[misc]
         lock_lifetime: float = LOCK_LIFETIME,
         wait_time_in_seconds: float = WAIT_S,
     ) -> AsyncGenerator[TicketLock, None]:
-        """Rasa's ticket lock, polled every ``WAIT_S`` by default."""
-        async with super().lock(
-            conversation_id, lock_lifetime, wait_time_in_seconds
-        ) as lock:
-            yield lock
+        """Waits for this message's turn in ``conversation_id``, holds it meanwhile."""
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            while True:
+                lock = self._change(
+                    conversation_id, _renewed(conversation_id, ticket, lock_lifetime)
+                )
+                if not lock.is_locked(ticket):
+                    break
+                await asyncio.sleep(wait_time_in_seconds)
+            holding = asyncio.ensure_future(
+                self._hold(conversation_id, ticket, lock_lifetime)
+            )
+            try:
+                yield lock
+            finally:
+                holding.cancel()
+        finally:
+            self.cleanup(conversation_id, ticket)
+
+    async def _hold(self, conversation_id: str, ticket: int, lifetime: float) -> None:
+        """Renews the serving ticket while its turn runs, however long it takes."""
+        while True:
+            await asyncio.sleep(lifetime / 3)
+            self._change(conversation_id, _renewed(conversation_id, ticket, lifetime))
 
     def _change(self, conversation_id: str, change: Change[T]) -> T:
         """Applies ``change`` to the stored lock atomically; returns its result."""
@@ -112,6 +140,28 @@ class ReplicatedRedisLockStore(RedisLockStore):  # type: ignore[misc]
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Removes ``ticket_number``; deletes the lock when nobody else waits."""
         self._change(conversation_id, _without(ticket_number, delete_when_idle=True))
+
+
+def _renewed(
+    conversation_id: str, ticket_number: int, lifetime: float
+) -> Callable[[TicketLock | None], tuple[TicketLock, TicketLock]]:
+    """Drops expired tickets and renews (or restores) a waiting message's own."""
+
+    def renew(lock: TicketLock | None) -> tuple[TicketLock, TicketLock]:
+        lock = lock or TicketLock(conversation_id)
+        lock.remove_expired_tickets()
+        expires = time.time() + lifetime
+        mine = next((t for t in lock.tickets if t.number == ticket_number), None)
+        if mine is not None:
+            mine.expires = expires
+        else:  # this process stalled past the lifetime: back into its place
+            lock.tickets.append(Ticket(ticket_number, expires))
+            lock.tickets = type(lock.tickets)(
+                sorted(lock.tickets, key=lambda t: t.number)
+            )
+        return lock, lock
+
+    return renew
 
 
 def _without(

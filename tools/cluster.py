@@ -157,9 +157,9 @@ def nginx_config(ports: ClusterPorts, prefix: Path) -> str:
         prefix=str(prefix),
         webhook_port=ports.webhook,
         actions_port=ports.actions,
-        # A replica that refused a connection is left alone for 5 s.
-        rasa_servers=servers(ports.rasa, " max_fails=1 fail_timeout=5s"),
-        action_servers=servers(ports.action_servers, " max_fails=1 fail_timeout=5s"),
+        # Three refused connections in 5 s: the replica is left alone for 5 s.
+        rasa_servers=servers(ports.rasa, " max_fails=3 fail_timeout=5s"),
+        action_servers=servers(ports.action_servers, " max_fails=3 fail_timeout=5s"),
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from wechat.config import DEFAULT_STORE_TIMEOUT_S
-from wechat.errors import StoreError
+from wechat.errors import StoreError, StoreTimeout
 
 T = TypeVar("T")
 
@@ -66,9 +66,11 @@ class RedisStore:
 
     def __init__(self, client: Any, prefix: str = "wechat:") -> None:
         from redis.exceptions import RedisError
+        from redis.exceptions import TimeoutError as RedisTimeout
 
         self._redis = client
         self._prefix = prefix
+        self._timeouts = (RedisTimeout, asyncio.TimeoutError, TimeoutError)
         self._errors = (RedisError, OSError, asyncio.TimeoutError)
 
     @classmethod
@@ -98,6 +100,8 @@ class RedisStore:
     async def _call(self, command: Awaitable[T]) -> T:
         try:
             return await command
+        except self._timeouts as e:
+            raise StoreTimeout(f"Redis timed out: {type(e).__name__}: {e}") from e
         except self._errors as e:
             raise StoreError(f"Redis failed: {type(e).__name__}: {e}") from e
 

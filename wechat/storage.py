@@ -8,9 +8,10 @@ atomic primitives are ``set_if_absent`` (Redis ``SET NX PX``, which also builds
 
 Redis is never allowed to stop the channel: ``RedisStore`` calls time out after
 ``store_timeout_s`` and raise ``StoreError``, and ``FailoverStore`` (what
-``open_store`` returns for a Redis URL) then serves the call from this process's
-memory, logs a warning at most every 30 s and leaves Redis alone for a few seconds
-before trying again. Meanwhile de-dup and rate limits hold per replica only.
+``open_store`` returns for a Redis URL) then, after one more try for a timeout,
+serves the call from this process's memory, logs a warning at most every 30 s
+and leaves Redis alone for a few seconds before trying again. Meanwhile de-dup
+and rate limits hold per replica only.
 The protocol and the two stores that must honour it together (memory, failover)
 make this module a little over 300 lines; Redis lives in ``wechat.redis_store``.
 """
@@ -27,7 +28,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
 from wechat.config import DEFAULT_STORE_TIMEOUT_S
-from wechat.errors import StoreError
+from wechat.errors import StoreError, StoreTimeout
 from wechat.redis_store import RedisStore
 
 logger = logging.getLogger(__name__)
@@ -218,7 +219,12 @@ class FailoverStore:
         if self._clock() < self._skip_until:
             return await call(self._fallback)
         try:
-            result = await call(self._primary)
+            try:
+                result = await call(self._primary)
+            except StoreTimeout:
+                # Once more before giving up on the store: a process busy past
+                # the timeout (a long model call) times out calls Redis answered.
+                result = await call(self._primary)
         except StoreError as e:
             self._trip(e)
             return await call(self._fallback)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
+import time
 import uuid
 
 from rasa.core.lock_store import LockStore
@@ -68,3 +70,28 @@ async def test_an_expired_ticket_of_a_dead_replica_stops_blocking(
     async with alive.lock(conversation, lock_lifetime=30) as lock:
         assert lock.conversation_id == conversation
     assert alive.get_lock(conversation) is None
+
+
+async def test_turns_and_queues_longer_than_the_lifetime_keep_their_order(
+    redis_url: str,
+) -> None:
+    conversation = f"o_lock_{uuid.uuid4().hex[:8]}"
+    first, second = replica(redis_url), replica(redis_url)
+    spans: list[tuple[str, float, float]] = []
+
+    async def turn(store: ReplicatedRedisLockStore, name: str, hold_s: float) -> None:
+        async with store.lock(conversation, lock_lifetime=0.3):
+            entered = time.monotonic()
+            await asyncio.sleep(hold_s)
+            spans.append((name, entered, time.monotonic()))
+
+    # The first turn runs 1 s, the others queue as long: all over 0.3 s.
+    holder = asyncio.ensure_future(turn(first, "first", 1.0))
+    await asyncio.sleep(0.05)
+    waiting = asyncio.ensure_future(turn(second, "second", 0.0))
+    await asyncio.sleep(0.05)
+    late = asyncio.ensure_future(turn(second, "third", 0.0))
+    await asyncio.gather(holder, waiting, late)
+    assert [name for name, _, _ in spans] == ["first", "second", "third"]
+    # One at a time: each turn began after the one before it ended.
+    assert all(b[1] >= a[2] for a, b in itertools.pairwise(spans))

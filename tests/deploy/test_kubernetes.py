@@ -227,5 +227,6 @@ def test_the_ingress_publishes_the_webhook_and_liveness_only() -> None:
     prefix = "nginx.ingress.kubernetes.io/"
     assert annotations[prefix + "upstream-hash-by"] == "$arg_openid"
     retried = annotations[prefix + "proxy-next-upstream"].split()
-    assert retried[:2] == ["error", "timeout"]
+    # Not on a timeout: a busy replica is not a dead one.
+    assert retried[0] == "error" and "timeout" not in retried
     assert retried[-1] == "non_idempotent"

@@ -105,7 +105,8 @@ def test_a_follower_sticks_to_a_replica_and_a_push_fails_over() -> None:
     webhook = locations(server(PUBLIC_PORT))[f"= {WEBHOOK}"]
     assert args(webhook, "proxy_pass") == ["http://aurora_bot"]
     retried = args(webhook, "proxy_next_upstream")
-    assert retried[:2] == ["error", "timeout"]
+    # Not on a timeout: a busy replica is not a dead one.
+    assert retried[0] == "error" and "timeout" not in retried
     assert retried[-1] == "non_idempotent"
     image = services()["nginx"]["image"]
     version = re.match(r"nginx:(\d+)\.(\d+)", image)
