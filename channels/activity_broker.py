@@ -6,8 +6,10 @@ Configured in ``endpoints.yml``::
       type: channels.activity_broker.ActivityBroker
 
 Rasa hands every new tracker event to :meth:`ActivityBroker.publish` on its
-event loop; a ``user`` event becomes a row of the ``activity`` table
-(:func:`marketing.activity.record_from_event`), written in the background by
+event loop; the event is mapped as the cluster's RabbitMQ consumer maps it
+(:func:`marketing.event_records.recorded_from_event`: a ``user`` event becomes a
+row of ``activity``, an ``action`` one of ``action_runs``, a reply marked as a
+follow-up a click or purchase) and written in the background by
 :class:`marketing.activity_log.ActivityLog`, which never blocks the loop and sets
 records aside in the marketing outbox file while the database is down. The
 database, outbox and timeout are the marketing settings (``endpoints.yml``'s
@@ -29,9 +31,9 @@ from rasa.utils.endpoints import EndpointConfig
 from catalog.errors import CatalogError
 from catalog.loader import load_catalog
 from catalog.model import Catalog
-from marketing.activity import erase_request_of, record_from_event
 from marketing.activity_log import ActivityLog
 from marketing.connection import LazyStore
+from marketing.event_records import Erasure, recorded_from_event
 from marketing.settings import Settings, load_settings
 from outbox.queue import DurableQueue
 
@@ -39,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 
 class ActivityBroker(EventBroker):  # type: ignore[misc]
-    """Maps tracker events to activity records and hands them to the log.
+    """Maps tracker events to records and hands them to the log.
 
     Args:
         log: The started background writer.
@@ -90,13 +92,13 @@ class ActivityBroker(EventBroker):  # type: ignore[misc]
         return broker
 
     def publish(self, event: dict[str, Any]) -> None:
-        """Queues the activity of ``event``; returns at once, never raises."""
+        """Queues what ``event`` records; returns at once, never raises."""
         try:
-            record = record_from_event(event, self._catalog)
-            if record is not None:
-                self._log.add(record)
-            elif (user_id := erase_request_of(event)) is not None:
-                self._log.erase_user(user_id)
+            recorded = recorded_from_event(event, self._catalog)
+            if isinstance(recorded, Erasure):
+                self._log.erase_user(recorded.user_id)
+            elif recorded is not None:
+                self._log.add(recorded)
         except Exception:  # a broker failure must not fail the turn
             logger.exception("Activity of an event not recorded.")
 

@@ -107,11 +107,8 @@ def record_from_event(
     Returns:
         The record of a ``user`` event; ``None`` for every other event.
     """
-    if event.get("event") != "user" or not event.get("sender_id"):
-        return None
-    if len(str(event["sender_id"])) > MAX_USER_ID:
-        # Not an openid (28 characters): a row the column cannot hold would
-        # fail every batch it is in.
+    user_id = sender_of(event)
+    if event.get("event") != "user" or user_id is None:
         return None
     parse_data = event.get("parse_data")
     parse_data = parse_data if isinstance(parse_data, Mapping) else {}
@@ -123,9 +120,9 @@ def record_from_event(
     intent = _intent(parse_data) if kind in _ASKING_KINDS else None
     return ActivityRecord(
         event_id=event_id(event),
-        user_id=str(event["sender_id"]),
+        user_id=user_id,
         kind=kind,
-        created_at=_time(event.get("timestamp")),
+        created_at=event_time(event),
         intent=_fit("intent", intent),
         category=_fit("category", _category(parse_data, categories)),
         sentiment=_sentiment(parse_data),
@@ -149,11 +146,42 @@ def erase_request_of(event: Mapping[str, Any]) -> str | None:
     return None
 
 
+def sender_of(event: Mapping[str, Any]) -> str | None:
+    """The follower an event is about, when the tables can hold the id."""
+    sender = event.get("sender_id")
+    if not sender or len(str(sender)) > MAX_USER_ID:
+        # None, or not an openid (28 characters): a row the column cannot hold
+        # would fail every batch it is in.
+        return None
+    return str(sender)
+
+
 def event_id(event: Mapping[str, Any]) -> str:
-    """A stable id of a Rasa event: sender, message id and timestamp, hashed."""
-    key = f"{event.get('sender_id')}\x1f{event.get('message_id')}\x1f"
-    key += repr(event.get("timestamp"))
+    """A stable id of a Rasa event, from what it holds.
+
+    An event is stored once however often it arrives (a replay, the event
+    stream's at-least-once delivery). A ``user`` event: sender, message id and
+    timestamp, hashed (the ids activity rows always had); any other: sender,
+    type, name and timestamp. The timestamp is Rasa's float, which survives
+    JSON unchanged (``repr`` round-trips).
+    """
+    sender, timestamp = event.get("sender_id"), repr(event.get("timestamp"))
+    if event.get("event") == "user":
+        key = f"{sender}\x1f{event.get('message_id')}\x1f{timestamp}"
+    else:
+        key = f"{sender}\x1f{event.get('event')}\x1f{event.get('name')}\x1f{timestamp}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def event_time(event: Mapping[str, Any]) -> datetime:
+    """When the event happened (UTC, naive); now when it carries no usable time."""
+    timestamp = event.get("timestamp")
+    seconds = (
+        float(timestamp)
+        if isinstance(timestamp, (int, float))
+        else datetime.now(timezone.utc).timestamp()
+    )
+    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
 
 
 def _wechat_metadata(
@@ -215,15 +243,6 @@ def _sentiment(parse_data: Mapping[str, Any]) -> str | None:
     sentiment = parse_data.get(SENTIMENT)
     label = sentiment.get("name") if isinstance(sentiment, Mapping) else None
     return label if label in SENTIMENT_LABELS else None
-
-
-def _time(timestamp: object) -> datetime:
-    seconds = (
-        float(timestamp)
-        if isinstance(timestamp, (int, float))
-        else datetime.now(timezone.utc).timestamp()
-    )
-    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
 
 
 # The width of the tables' user_id columns (marketing/schema.py).
