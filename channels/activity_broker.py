@@ -28,12 +28,10 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from catalog.errors import CatalogError
-from catalog.loader import load_catalog
-from catalog.model import Catalog
+from marketing.activity import CategorySource
 from marketing.activity_log import ActivityLog
 from marketing.connection import LazyStore
-from marketing.event_records import Erasure, recorded_from_event
+from marketing.event_records import Erasure, catalog_categories, recorded_from_event
 from marketing.settings import Settings, load_settings
 from outbox.queue import DurableQueue
 
@@ -52,7 +50,7 @@ class ActivityBroker(EventBroker):  # type: ignore[misc]
     def __init__(
         self,
         log: ActivityLog,
-        catalog: Catalog | None = None,
+        catalog: CategorySource | None = None,
         on_close: Callable[[], object] | None = None,
     ) -> None:
         self._log = log
@@ -73,7 +71,7 @@ class ActivityBroker(EventBroker):  # type: ignore[misc]
             on_hung=store.fail,
             write_timeout_s=settings.database_timeout_s,
         ).start()
-        return cls(log, _catalog(), on_close=store.close)
+        return cls(log, catalog_categories(), on_close=store.close)
 
     @classmethod
     async def from_endpoint_config(
@@ -111,11 +109,3 @@ class ActivityBroker(EventBroker):  # type: ignore[misc]
         await asyncio.to_thread(self._log.close)
         if self._on_close is not None:
             self._on_close()
-
-
-def _catalog() -> Catalog | None:
-    try:
-        return load_catalog()
-    except (OSError, CatalogError) as e:  # categories then as NLU tagged them
-        logger.warning("Catalog not loaded (%s); categories not normalised.", e)
-        return None

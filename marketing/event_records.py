@@ -20,6 +20,7 @@ keyed by its event so that an event delivered twice is stored once. No Rasa.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from catalog.errors import CatalogError
+from catalog.loader import load_catalog
 from marketing.action_runs import ActionRecord, action_from_event
 from marketing.activity import (
     ActivityRecord,
@@ -37,6 +40,8 @@ from marketing.activity import (
 )
 from marketing.followups import Followup, followup_from_event, record_followups
 from marketing.store import MarketingStore
+
+logger = logging.getLogger(__name__)
 
 Record = ActivityRecord | ActionRecord | Followup
 # The record classes, for isinstance().
@@ -89,6 +94,15 @@ def recorded_from_event(
     if (user_id := erase_request_of(event)) is not None:
         return Erasure(user_id)
     return followup_from_event(event)
+
+
+def catalog_categories() -> CategorySource | None:
+    """The catalog's categories for :func:`recorded_from_event`, if it loads."""
+    try:
+        return load_catalog()
+    except (OSError, CatalogError) as e:  # categories then as NLU tagged them
+        logger.warning("Catalog not loaded (%s); categories not normalised.", e)
+        return None
 
 
 def spill_kind(record: Record) -> str:
