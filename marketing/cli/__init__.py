@@ -44,6 +44,7 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 
 
 # Subcommands, one module each (imported last: they import this package's context).
+from marketing.cli.activity import activity  # noqa: E402
 from marketing.cli.alerts import alerts  # noqa: E402
 from marketing.cli.dashboard import dashboard  # noqa: E402
 from marketing.cli.events import consume_events  # noqa: E402
@@ -63,5 +64,6 @@ for command in (
     alerts,
     dashboard,
     consume_events,
+    activity,
 ):
     main.add_command(command)
