@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from rasa.core.actions.action import create_bot_utterance
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
 
 from marketing.connection import LazyStore
 from marketing.followups import followup_marker
@@ -34,8 +38,27 @@ def count(store: MarketingStore, table: str) -> int:
         return int(connection.execute(query).scalar_one())
 
 
+# The cluster's event broker, as endpoints.yml names it (RABBITMQ_* expanded by
+# Rasa); an exchange of the test's own keeps its events out of other queues.
+ENDPOINTS = """\
+event_broker:
+  type: pika
+  url: ${RABBITMQ_HOST}
+  port: ${RABBITMQ_PORT}
+  username: ${RABBITMQ_USER}
+  password: ${RABBITMQ_PASSWORD}
+  queues:
+    - ${RABBITMQ_QUEUE}
+  exchange_name: %s
+"""
+
+
 async def test_events_rasa_publishes_land_in_postgres(
-    rabbitmq_url: str, rabbitmq_names: Names, postgres_db: MarketingStore
+    rabbitmq_url: str,
+    rabbitmq_names: Names,
+    postgres_db: MarketingStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     queue, exchange = rabbitmq_names
     postgres_db.log(
@@ -46,10 +69,21 @@ async def test_events_rasa_publishes_land_in_postgres(
             )
         ]
     )  # fmt: skip
-    broker = PikaEventBroker(
-        "127.0.0.1", "guest", "guest", queues=[queue], exchange_name=exchange
+    environment = {
+        "RABBITMQ_HOST": "127.0.0.1",
+        "RABBITMQ_PORT": "5672",
+        "RABBITMQ_USER": "guest",
+        "RABBITMQ_PASSWORD": "guest",
+        "RABBITMQ_QUEUE": queue,
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(ENDPOINTS % exchange, encoding="utf-8")
+    broker = await EventBroker.create(
+        read_endpoint_config(str(endpoints), "event_broker")
     )
-    await broker.connect()
+    assert isinstance(broker, PikaEventBroker)
     parse_data = {
         "intent": {"name": "ask_price", "confidence": 0.9},
         "entities": [{"entity": "product_category", "value": "耳机"}],
