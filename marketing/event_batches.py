@@ -21,11 +21,12 @@ messages; fakes in tests). No Rasa.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,8 +42,11 @@ logger = logging.getLogger(__name__)
 # Longest wait for one write; a hung database counts as down after it.
 WRITE_TIMEOUT_S = 10.0
 # Writes that timed out and still hold a thread: with this many the store
-# counts as down without a new try.
+# counts as down without a new try (each holds a connection)...
 MAX_STUCK = 3
+# ...unless they hang for longer than this: a connection that never answers
+# again (a dead peer) must not stop the consumer for good.
+FORGET_STUCK_S = 300.0
 
 
 class Message(Protocol):
@@ -133,14 +137,9 @@ class BatchRecorder:
         self._write_timeout_s = write_timeout_s
         self._backoff = backoff
         self._on_hung = on_hung
-        # Writes get threads of their own: a hung one never starves the loop's.
-        self._threads = ThreadPoolExecutor(MAX_STUCK + 1, "event-consumer-db")
-        self._stuck: list[Future[None]] = []
+        # (since, thread) of the writes that timed out.
+        self._stuck: list[tuple[float, threading.Thread]] = []
         self.stats = ConsumerStats()
-
-    def close(self) -> None:
-        """Lets the write threads go (one still hanging is not waited for)."""
-        self._threads.shutdown(wait=False)
 
     async def handle(
         self,
@@ -251,19 +250,40 @@ class BatchRecorder:
     async def _write(self, items: Sequence[Recorded]) -> None:
         """One transaction in a thread of its own, for at most ``write_timeout_s``.
 
+        A daemon thread: one that hangs on a dead connection is left behind and
+        never holds up the event loop, the next write or the process's exit.
+
         Raises:
             StoreDown: The write hung, or earlier ones still hang.
         """
-        self._stuck = [f for f in self._stuck if not f.done()]
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._stuck = [
+            (since, thread)
+            for since, thread in self._stuck
+            if thread.is_alive() and now - since < FORGET_STUCK_S
+        ]
         if len(self._stuck) >= MAX_STUCK:
             raise StoreDown("earlier writes still hang")
-        future = self._threads.submit(self._write_now, items)
+        done: asyncio.Future[None] = loop.create_future()
+
+        def work() -> None:
+            try:
+                self._write_now(items)
+                outcome: BaseException | None = None
+            except BaseException as e:  # handed to the event loop below
+                outcome = e
+            with contextlib.suppress(RuntimeError):  # the loop is gone: no one waits
+                loop.call_soon_threadsafe(_settle, done, outcome)
+
+        thread = threading.Thread(target=work, name="event-consumer-write", daemon=True)
+        thread.start()
         try:
-            await asyncio.wait_for(
-                asyncio.shield(asyncio.wrap_future(future)), self._write_timeout_s
-            )
+            await asyncio.wait_for(asyncio.shield(done), self._write_timeout_s)
         except asyncio.TimeoutError as e:
-            self._stuck.append(future)
+            # Its late outcome is no one's business any more (not an unread error).
+            done.add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._stuck.append((now, thread))
             if self._on_hung is not None:
                 self._on_hung()
             raise StoreDown(f"no answer within {self._write_timeout_s:.1f} s") from e
@@ -272,6 +292,15 @@ class BatchRecorder:
         store = self._store()
         with store.engine.begin() as connection:
             write_recorded(connection, store, items)
+
+
+def _settle(future: asyncio.Future[None], outcome: BaseException | None) -> None:
+    if future.done():
+        return
+    if outcome is None:
+        future.set_result(None)
+    else:
+        future.set_exception(outcome)
 
 
 async def wait(

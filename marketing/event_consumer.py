@@ -103,40 +103,37 @@ class EventConsumer:
         """
         stop = stop or asyncio.Event()
         down = False
-        try:
-            while not stop.is_set():
-                try:
-                    connection = await aio_pika.connect(
-                        self._url, timeout=CONNECT_TIMEOUT_S
-                    )
-                except (*CONNECTION_EXCEPTIONS, asyncio.TimeoutError) as e:
-                    if not down:
-                        logger.warning(
-                            "RabbitMQ %s unreachable (%s); trying again.",
-                            masked(self._url),
-                            reason(e),
-                        )
-                    down = True
-                    await wait(stop, self._backoff.next_delay())
-                    continue
-                if down:
-                    logger.info("RabbitMQ %s reachable again.", masked(self._url))
-                down = False
-                self._backoff.reset()
-                try:
-                    if await self._consume(connection, stop):
-                        break
-                except CONNECTION_EXCEPTIONS as e:
+        while not stop.is_set():
+            try:
+                connection = await aio_pika.connect(
+                    self._url, timeout=CONNECT_TIMEOUT_S
+                )
+            except (*CONNECTION_EXCEPTIONS, asyncio.TimeoutError) as e:
+                if not down:
                     logger.warning(
-                        "RabbitMQ connection lost (%s); reconnecting.", reason(e)
+                        "RabbitMQ %s unreachable (%s); trying again.",
+                        masked(self._url),
+                        reason(e),
                     )
-                    down = True
-                    await wait(stop, self._backoff.next_delay())
-                finally:
-                    with contextlib.suppress(*CONNECTION_EXCEPTIONS):
-                        await connection.close()
-        finally:
-            self._recorder.close()
+                down = True
+                await wait(stop, self._backoff.next_delay())
+                continue
+            if down:
+                logger.info("RabbitMQ %s reachable again.", masked(self._url))
+            down = False
+            self._backoff.reset()
+            try:
+                if await self._consume(connection, stop):
+                    break
+            except CONNECTION_EXCEPTIONS as e:
+                logger.warning(
+                    "RabbitMQ connection lost (%s); reconnecting.", reason(e)
+                )
+                down = True
+                await wait(stop, self._backoff.next_delay())
+            finally:
+                with contextlib.suppress(*CONNECTION_EXCEPTIONS):
+                    await connection.close()
         return self.stats
 
     async def _consume(

@@ -114,7 +114,6 @@ async def test_the_consumer_writes_what_the_activity_broker_writes(
     recorder = BatchRecorder(lambda: by_consumer, catalog)
     batch = delivered(*EVENTS)
     await record(recorder, batch)
-    recorder.close()
 
     expected = rows(by_broker)
     assert rows(by_consumer) == expected
@@ -136,7 +135,6 @@ async def test_poison_is_rejected_without_requeue_and_the_rest_acked(
     recorder = BatchRecorder(lambda: marketing_db)
     batch = delivered(user_event(), b"\x80", b'"text"', user_event(timestamp=TS + 1))
     await record(recorder, batch)
-    recorder.close()
     assert [m.rejects for m in batch] == [[], [False], [False], []]
     assert batch[-1].acks == [True]
     assert (recorder.stats.acked, recorder.stats.rejected) == (2, 2)
@@ -165,7 +163,6 @@ async def test_a_message_the_database_refuses_is_rejected_alone(
         user_event(timestamp=TS + 2),
     )
     await record(recorder, batch)
-    recorder.close()
     assert [m.rejects for m in batch] == [[], [False], []]
     assert [m.acks for m in batch] == [[False], [], [False]]
     assert len(rows(postgres_db)["activity"]) == 2
@@ -183,5 +180,4 @@ async def test_stopped_while_the_database_is_down_acknowledges_nothing() -> None
     assert not handling.done()  # still trying
     stop.set()
     await handling
-    recorder.close()
     assert (batch[0].acks, batch[0].rejects) == ([], [])

@@ -229,3 +229,42 @@ async def test_rabbitmq_down_then_back_reconnects(
         await running
         proxy.stop()
     assert count(postgres_db, "activity") == 2
+
+
+async def test_a_hung_database_counts_as_down_and_nothing_is_stored_twice(
+    rabbitmq_url: str, rabbitmq_names: Names, pg_proxy: TcpProxy, postgres_database: str
+) -> None:
+    url = pg_proxy.url_for("postgresql", f"/{postgres_database}", user="postgres")
+    lazy = LazyStore(url, retry_after_s=0.0)
+    lazy()  # connected, tables created
+    pg_proxy.hang()
+    await publish(
+        rabbitmq_url,
+        rabbitmq_names,
+        encoded(user_event(), user_event(timestamp=TS + 1)),
+    )
+    stop = asyncio.Event()
+    consumer = make_consumer(
+        rabbitmq_url,
+        rabbitmq_names,
+        lazy,
+        idle_exit_s=None,
+        write_timeout_s=0.5,
+        on_hung=lazy.fail,
+    )
+    running = asyncio.create_task(consumer.run(stop))
+    assert await until(lambda: consumer.stats.received == 2)
+    await asyncio.sleep(1.5)  # a write or more given up on
+    assert consumer.stats.acked == 0
+    pg_proxy.start()
+    assert await until(lambda: consumer.stats.acked == 2)
+    stop.set()
+    await running
+    lazy.close()
+    store = MarketingStore.from_url(
+        f"postgresql://postgres@127.0.0.1:5432/{postgres_database}"
+    )
+    try:
+        assert count(store, "activity") == 2
+    finally:
+        store.engine.dispose()
