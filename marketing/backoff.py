@@ -1,6 +1,11 @@
-"""Exponential backoff: the pauses between tries of something that is down."""
+"""Exponential backoff: the pauses between tries of something that is down.
+
+Also the pause itself, cut short by a stop, and the one line a log says of why.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 # The first pause, and the longest.
 FIRST_DELAY_S, MAX_DELAY_S = 0.5, 30.0
@@ -28,3 +33,25 @@ class Backoff:
     def reset(self) -> None:
         """The thing answered: the next outage starts with the first pause."""
         self._next_s = self._first_s
+
+
+async def wait(
+    stop: asyncio.Event, delay_s: float, lost: asyncio.Event | None = None
+) -> bool:
+    """Waits ``delay_s``; True as soon as ``stop`` (or ``lost``) is set."""
+    events = [stop] if lost is None else [stop, lost]
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        done, _ = await asyncio.wait(
+            waiters, timeout=delay_s, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    return bool(done)
+
+
+def reason(error: BaseException) -> str:
+    """The first line of an error, for a log line (a driver's own message)."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from marketing.activity import CategorySource
-from marketing.backoff import Backoff
+from marketing.backoff import Backoff, reason, wait
 from marketing.connection import StoreFactory, StoreUnavailable
 from marketing.event_records import Recorded, recorded_from_event, write_recorded
 
@@ -301,25 +301,3 @@ def _settle(future: asyncio.Future[None], outcome: BaseException | None) -> None
         future.set_result(None)
     else:
         future.set_exception(outcome)
-
-
-async def wait(
-    stop: asyncio.Event, delay_s: float, lost: asyncio.Event | None = None
-) -> bool:
-    """Waits ``delay_s``; True as soon as ``stop`` (or ``lost``) is set."""
-    events = [stop] if lost is None else [stop, lost]
-    waiters = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        done, _ = await asyncio.wait(
-            waiters, timeout=delay_s, return_when=asyncio.FIRST_COMPLETED
-        )
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-    return bool(done)
-
-
-def reason(error: BaseException) -> str:
-    """The first line of an error, for a log line (a driver's own message)."""
-    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__

@@ -39,8 +39,8 @@ import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS, AMQPConnectionError
 
-from marketing.backoff import Backoff
-from marketing.event_batches import BatchRecorder, ConsumerStats, reason, wait
+from marketing.backoff import Backoff, reason, wait
+from marketing.event_batches import BatchRecorder, ConsumerStats
 from marketing.rabbitmq import EXCHANGE, masked
 
 logger = logging.getLogger(__name__)
