@@ -1,8 +1,9 @@
 """What a follower did, one row of the ``activity`` table per message or event.
 
-Rasa publishes every tracker event to the event broker of ``endpoints.yml``
-(:mod:`channels.activity_broker`); :func:`record_from_event` turns a ``user``
-event into an :class:`ActivityRecord`: the kind of message or WeChat event
+Rasa publishes every tracker event to its event broker (the activity broker in
+one process, RabbitMQ and ``aurora-marketing consume-events`` in a cluster), which
+map them with :mod:`marketing.event_records`; :func:`record_from_event` turns a
+``user`` event into an :class:`ActivityRecord`: the kind of message or WeChat event
 (subscribe, scan, unsubscribe, a menu click), the intent, the product category
 it named, NLU's sentiment and the QR scene of a subscribe or scan. Profiles
 (:mod:`marketing.profiles`) are built from these rows. The writer that stores
