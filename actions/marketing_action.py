@@ -17,8 +17,7 @@ import re
 from abc import ABC
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
@@ -27,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.catalog_action import CatalogAction
 from catalog.model import Catalog, Product
 from marketing.connection import LazyStore, StoreFactory, StoreUnavailable
+from marketing.followups import FOLLOWUP_WINDOW
 from marketing.outbox import Kept, MarketingOutbox, Write, keep
 from marketing.sales_webhook import lead_hook
 from marketing.settings import Settings, data_cipher, load_settings
@@ -40,8 +40,6 @@ logger = logging.getLogger(__name__)
 OPT_OUT_SLOT = "marketing_opt_out"
 # The campaign the customer asked to join (set by action_list_campaigns).
 CAMPAIGN_SLOT = "campaign_id"
-# A follow-up this long after a recommendation still counts as its click.
-FOLLOWUP_WINDOW = timedelta(hours=24)
 T = TypeVar("T")
 # Threads of marketing-store calls, apart from the loop's default ones.
 _DATABASE_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="marketing-db")
@@ -188,36 +186,18 @@ class MarketingAction(CatalogAction, ABC):
         rows = impressions(tracker.sender_id, shown, variant, campaign, self.now())
         await self.db(lambda s: s.log(rows), fallback=None)
 
-    async def track_followup(
-        self, tracker: Tracker, item_id: str, event: str
-    ) -> str | None:
-        """Logs a click or purchase when the customer follows up on a recent showing.
+    async def latest_showing(self, tracker: Tracker, item_id: str) -> str | None:
+        """The tracking id of the item's latest impression within the window.
 
-        A question about, or an order of, an item recommended within
-        ``FOLLOWUP_WINDOW`` counts against the latest impression of that item,
-        once per impression.
-
-        Returns:
-            The tracking id of that impression, or ``None`` when there is none.
+        Only read: the click or purchase itself is logged from the event stream,
+        off the turn, when the reply carries a follow-up marker
+        (:func:`marketing.followups.followup_marker`).
         """
         sender, since = tracker.sender_id, self.now() - FOLLOWUP_WINDOW
-
-        def record(store: MarketingStore) -> str | None:
-            history = store.history(sender, since)
-            shown = [
-                i for i in history if i.item_id == item_id and i.event == IMPRESSION
-            ]
-            if not shown:
-                return None
-            latest = shown[-1]
-            if not any(
-                i.tracking_id == latest.tracking_id and i.event == event
-                for i in history
-            ):
-                store.log([replace(latest, event=event, created_at=self.now())])
-            return latest.tracking_id
-
-        return await self.db(record, fallback=None)
+        nothing: list[Interaction] = []
+        history = await self.db(lambda s: s.history(sender, since), fallback=nothing)
+        shown = [i for i in history if i.item_id == item_id and i.event == IMPRESSION]
+        return shown[-1].tracking_id if shown else None
 
     async def recently_shown(self, tracker: Tracker) -> list[str]:
         """Item ids of the latest recommendation, in the order shown."""

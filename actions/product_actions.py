@@ -1,4 +1,9 @@
-"""Answers about one product or a category: information, price, and how to buy."""
+"""Answers about one product or a category: information, price, and how to buy.
+
+A question about a product, or asking to buy it, is a follow-up on its latest
+recommendation: the reply carries a marker (:func:`marketing.followups.followup_marker`)
+and the event stream logs the click or purchase, so the turn writes nothing for it.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from catalog.formatting import (
     promotion_titles,
 )
 from catalog.model import Product
+from marketing.followups import followup_marker
 from marketing.store import CLICK, PURCHASE
 from marketing.tracking import tracked_url
 
@@ -47,7 +53,6 @@ class ActionProductInfo(MarketingAction):
         """Sends a product card, a category overview, or asks which product."""
         product = await self.product_followed_up(tracker)
         if product is not None:
-            await self.track_followup(tracker, product.id, CLICK)
             promotions = self.catalog.promotions_for(product, self.today())
             response = (
                 "utter_product_card"
@@ -60,6 +65,7 @@ class ActionProductInfo(MarketingAction):
                 price=price_text(product),
                 details=lines(product_details(product, promotions)),
                 url=product.url,
+                **followup_marker(product.id, CLICK),
             )
             return _focus_events(product)
         category = self.category_in_focus(tracker)
@@ -95,7 +101,6 @@ class ActionPriceInfo(MarketingAction):
         """Sends the price, a category price range, or asks which product."""
         product = await self.product_followed_up(tracker)
         if product is not None:
-            await self.track_followup(tracker, product.id, CLICK)
             offers = self.catalog.promotions_for(product, self.today())
             dispatcher.utter_message(
                 response="utter_price" if product.stock > 0 else "utter_price_sold_out",
@@ -103,6 +108,7 @@ class ActionPriceInfo(MarketingAction):
                 price=price_text(product),
                 offers=lines(promotion_titles(offers)),
                 url=product.url,
+                **followup_marker(product.id, CLICK),
             )
             return _focus_events(product)
         category = self.category_in_focus(tracker)
@@ -138,27 +144,30 @@ class ActionPurchaseGuide(MarketingAction):
         """Sends the purchase link for the product in focus, or the general guide.
 
         Asking to buy a recommended item counts as its conversion (the shop's
-        order callback can log real orders through ``servers.click_server``).
+        order callback can log real orders through ``servers.click_server``): the
+        link carries the impression's tracking id, so that is looked up now; the
+        purchase itself is logged from the event stream.
         """
         product = await self.product_followed_up(tracker)
         if product is None:
             dispatcher.utter_message(response="utter_purchase_guide")
             return []
-        link = product.url
-        if product.stock > 0:
-            tracking_id = await self.track_followup(tracker, product.id, PURCHASE)
-            if tracking_id is not None:
-                base = self.settings.tracking_base_url
-                link = tracked_url(product.url, tracking_id, base)
         if product.stock <= 0:
             dispatcher.utter_message(
                 response="utter_purchase_sold_out", name=product.name
             )
-        else:
-            dispatcher.utter_message(
-                response="utter_purchase_link",
-                name=product.name,
-                price=price_text(product),
-                link=link,
-            )
+            return _focus_events(product)
+        link, base = product.url, self.settings.tracking_base_url
+        marker: dict[str, dict[str, str]] = {}
+        tracking_id = await self.latest_showing(tracker, product.id)
+        if tracking_id is not None:
+            link = tracked_url(product.url, tracking_id, base)
+            marker = followup_marker(product.id, PURCHASE, tracking_id)
+        dispatcher.utter_message(
+            response="utter_purchase_link",
+            name=product.name,
+            price=price_text(product),
+            link=link,
+            **marker,
+        )
         return _focus_events(product)

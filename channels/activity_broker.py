@@ -6,8 +6,10 @@ Configured in ``endpoints.yml``::
       type: channels.activity_broker.ActivityBroker
 
 Rasa hands every new tracker event to :meth:`ActivityBroker.publish` on its
-event loop; a ``user`` event becomes a row of the ``activity`` table
-(:func:`marketing.activity.record_from_event`), written in the background by
+event loop; the event is mapped as the cluster's RabbitMQ consumer maps it
+(:func:`marketing.event_records.recorded_from_event`: a ``user`` event becomes a
+row of ``activity``, an ``action`` one of ``action_runs``, a reply marked as a
+follow-up a click or purchase) and written in the background by
 :class:`marketing.activity_log.ActivityLog`, which never blocks the loop and sets
 records aside in the marketing outbox file while the database is down. The
 database, outbox and timeout are the marketing settings (``endpoints.yml``'s
@@ -26,12 +28,10 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from catalog.errors import CatalogError
-from catalog.loader import load_catalog
-from catalog.model import Catalog
-from marketing.activity import erase_request_of, record_from_event
+from marketing.activity import CategorySource
 from marketing.activity_log import ActivityLog
 from marketing.connection import LazyStore
+from marketing.event_records import Erasure, catalog_categories, recorded_from_event
 from marketing.settings import Settings, load_settings
 from outbox.queue import DurableQueue
 
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 
 class ActivityBroker(EventBroker):  # type: ignore[misc]
-    """Maps tracker events to activity records and hands them to the log.
+    """Maps tracker events to records and hands them to the log.
 
     Args:
         log: The started background writer.
@@ -50,7 +50,7 @@ class ActivityBroker(EventBroker):  # type: ignore[misc]
     def __init__(
         self,
         log: ActivityLog,
-        catalog: Catalog | None = None,
+        catalog: CategorySource | None = None,
         on_close: Callable[[], object] | None = None,
     ) -> None:
         self._log = log
@@ -71,7 +71,7 @@ class ActivityBroker(EventBroker):  # type: ignore[misc]
             on_hung=store.fail,
             write_timeout_s=settings.database_timeout_s,
         ).start()
-        return cls(log, _catalog(), on_close=store.close)
+        return cls(log, catalog_categories(), on_close=store.close)
 
     @classmethod
     async def from_endpoint_config(
@@ -90,13 +90,13 @@ class ActivityBroker(EventBroker):  # type: ignore[misc]
         return broker
 
     def publish(self, event: dict[str, Any]) -> None:
-        """Queues the activity of ``event``; returns at once, never raises."""
+        """Queues what ``event`` records; returns at once, never raises."""
         try:
-            record = record_from_event(event, self._catalog)
-            if record is not None:
-                self._log.add(record)
-            elif (user_id := erase_request_of(event)) is not None:
-                self._log.erase_user(user_id)
+            recorded = recorded_from_event(event, self._catalog)
+            if isinstance(recorded, Erasure):
+                self._log.erase_user(recorded.user_id)
+            elif recorded is not None:
+                self._log.add(recorded)
         except Exception:  # a broker failure must not fail the turn
             logger.exception("Activity of an event not recorded.")
 
@@ -109,11 +109,3 @@ class ActivityBroker(EventBroker):  # type: ignore[misc]
         await asyncio.to_thread(self._log.close)
         if self._on_close is not None:
             self._on_close()
-
-
-def _catalog() -> Catalog | None:
-    try:
-        return load_catalog()
-    except (OSError, CatalogError) as e:  # categories then as NLU tagged them
-        logger.warning("Catalog not loaded (%s); categories not normalised.", e)
-        return None

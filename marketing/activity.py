@@ -1,8 +1,9 @@
 """What a follower did, one row of the ``activity`` table per message or event.
 
-Rasa publishes every tracker event to the event broker of ``endpoints.yml``
-(:mod:`channels.activity_broker`); :func:`record_from_event` turns a ``user``
-event into an :class:`ActivityRecord`: the kind of message or WeChat event
+Rasa publishes every tracker event to its event broker (the activity broker in
+one process, RabbitMQ and ``aurora-marketing consume-events`` in a cluster), which
+map them with :mod:`marketing.event_records`; :func:`record_from_event` turns a
+``user`` event into an :class:`ActivityRecord`: the kind of message or WeChat event
 (subscribe, scan, unsubscribe, a menu click), the intent, the product category
 it named, NLU's sentiment and the QR scene of a subscribe or scan. Profiles
 (:mod:`marketing.profiles`) are built from these rows. The writer that stores
@@ -107,11 +108,8 @@ def record_from_event(
     Returns:
         The record of a ``user`` event; ``None`` for every other event.
     """
-    if event.get("event") != "user" or not event.get("sender_id"):
-        return None
-    if len(str(event["sender_id"])) > MAX_USER_ID:
-        # Not an openid (28 characters): a row the column cannot hold would
-        # fail every batch it is in.
+    user_id = sender_of(event)
+    if event.get("event") != "user" or user_id is None:
         return None
     parse_data = event.get("parse_data")
     parse_data = parse_data if isinstance(parse_data, Mapping) else {}
@@ -123,9 +121,9 @@ def record_from_event(
     intent = _intent(parse_data) if kind in _ASKING_KINDS else None
     return ActivityRecord(
         event_id=event_id(event),
-        user_id=str(event["sender_id"]),
+        user_id=user_id,
         kind=kind,
-        created_at=_time(event.get("timestamp")),
+        created_at=event_time(event),
         intent=_fit("intent", intent),
         category=_fit("category", _category(parse_data, categories)),
         sentiment=_sentiment(parse_data),
@@ -149,11 +147,42 @@ def erase_request_of(event: Mapping[str, Any]) -> str | None:
     return None
 
 
+def sender_of(event: Mapping[str, Any]) -> str | None:
+    """The follower an event is about, when the tables can hold the id."""
+    sender = event.get("sender_id")
+    if not sender or len(str(sender)) > MAX_USER_ID:
+        # None, or not an openid (28 characters): a row the column cannot hold
+        # would fail every batch it is in.
+        return None
+    return str(sender)
+
+
 def event_id(event: Mapping[str, Any]) -> str:
-    """A stable id of a Rasa event: sender, message id and timestamp, hashed."""
-    key = f"{event.get('sender_id')}\x1f{event.get('message_id')}\x1f"
-    key += repr(event.get("timestamp"))
+    """A stable id of a Rasa event, from what it holds.
+
+    An event is stored once however often it arrives (a replay, the event
+    stream's at-least-once delivery). A ``user`` event: sender, message id and
+    timestamp, hashed (the ids activity rows always had); any other: sender,
+    type, name and timestamp. The timestamp is Rasa's float, which survives
+    JSON unchanged (``repr`` round-trips).
+    """
+    sender, timestamp = event.get("sender_id"), repr(event.get("timestamp"))
+    if event.get("event") == "user":
+        key = f"{sender}\x1f{event.get('message_id')}\x1f{timestamp}"
+    else:
+        key = f"{sender}\x1f{event.get('event')}\x1f{event.get('name')}\x1f{timestamp}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def event_time(event: Mapping[str, Any]) -> datetime:
+    """When the event happened (UTC, naive); now when it carries no usable time."""
+    timestamp = event.get("timestamp")
+    seconds = (
+        float(timestamp)
+        if isinstance(timestamp, (int, float))
+        else datetime.now(timezone.utc).timestamp()
+    )
+    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
 
 
 def _wechat_metadata(
@@ -215,15 +244,6 @@ def _sentiment(parse_data: Mapping[str, Any]) -> str | None:
     sentiment = parse_data.get(SENTIMENT)
     label = sentiment.get("name") if isinstance(sentiment, Mapping) else None
     return label if label in SENTIMENT_LABELS else None
-
-
-def _time(timestamp: object) -> datetime:
-    seconds = (
-        float(timestamp)
-        if isinstance(timestamp, (int, float))
-        else datetime.now(timezone.utc).timestamp()
-    )
-    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
 
 
 # The width of the tables' user_id columns (marketing/schema.py).

@@ -1,13 +1,15 @@
 """Writes activity records in the background; none lost while the database is down.
 
 Rasa calls the event broker on its event loop, so :meth:`ActivityLog.add` only
-puts the record in a bounded in-memory buffer. One thread takes batches from it
-and inserts them into the ``activity`` table, each write bounded by
-``write_timeout_s`` (a hung database counts as down). A batch the database will
-not take is set aside in a :class:`outbox.queue.DurableQueue` (one transaction
-per batch) and replayed once the database answers again. Records carry the id
-of their Rasa event and are inserted with "on conflict do nothing", so a write
-that timed out but landed after all, replayed again, is stored once.
+puts the record (any record of :mod:`marketing.event_records`: activity, an
+action run, a follow-up) in a bounded in-memory buffer. One thread takes batches
+from it and writes them (:func:`~marketing.event_records.write_recorded`), each
+write bounded by ``write_timeout_s`` (a hung database counts as down). A batch
+the database will not take is set aside in a :class:`outbox.queue.DurableQueue`
+(one transaction per batch and kind) and replayed once the database answers
+again. Records carry the id of their Rasa event and are inserted with "on
+conflict do nothing", so a write that timed out but landed after all, replayed
+again, is stored once.
 
 Erasure: a customer's deletion request (:meth:`ActivityLog.erase_user`) is
 handled in order with the records before it, removes their set-aside records,
@@ -22,21 +24,30 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from marketing.activity import ActivityRecord
+from marketing.event_records import (
+    RECORD_TYPES,
+    SPILL_KINDS,
+    Erasure,
+    Record,
+    Recorded,
+    erase_recorded,
+    record_from_payload,
+    spill_kind,
+    write_recorded,
+)
 from marketing.outbox import DATABASE_DOWN
 from marketing.store import MarketingStore
 from outbox.queue import DurableQueue, Entry, QueueError
 
 logger = logging.getLogger(__name__)
 
-# Kinds of entries in the durable queue (shared with the marketing outbox file).
+# Kinds of entries in the durable queue (shared with the marketing outbox file):
+# activity rows, erasures; action runs and follow-ups have kinds of their own.
 SPILLED, SPILLED_ERASE = "marketing.activity", "marketing.activity.erase"
+_REPLAYED = (*SPILL_KINDS.values(), SPILLED_ERASE)
 # Records per insert, and per replay from the durable queue.
 BATCH_SIZE = 500
 # Longest wait for a batch to fill before it is written.
@@ -74,7 +85,7 @@ class ActivityStats:
 
 
 class ActivityLog:
-    """A background writer of :class:`ActivityRecord` rows.
+    """A background writer of the event stream's records.
 
     Args:
         store: Makes the store; raises while the database is down
@@ -125,7 +136,7 @@ class ActivityLog:
         self._thread.start()
         return self
 
-    def add(self, record: ActivityRecord) -> None:
+    def add(self, record: Record) -> None:
         """Queues ``record``; never waits on the database.
 
         With the buffer full (the database hung and the disk slow) the record is
@@ -178,9 +189,9 @@ class ActivityLog:
     def _run_once(self) -> bool:
         """Takes and handles one batch; True once told to stop."""
         items = self._take()
-        records: list[ActivityRecord] = []
+        records: list[Record] = []
         for item in items:
-            if isinstance(item, ActivityRecord):
+            if isinstance(item, RECORD_TYPES):
                 records.append(item)
                 continue
             self._write(records)
@@ -209,12 +220,11 @@ class ActivityLog:
                 break
         return items
 
-    def _write(self, records: Sequence[ActivityRecord]) -> None:
+    def _write(self, records: Sequence[Record]) -> None:
         if not records:
             return
-        rows = [r.to_row() for r in records]
-        if self._database(lambda c, s: _insert(c, s, rows)):
-            self.stats.written += len(rows)
+        if self._database(lambda c, s: write_recorded(c, s, records)):
+            self.stats.written += len(records)
         else:
             self._set_aside(records)
 
@@ -223,26 +233,28 @@ class ActivityLog:
             self._spill.erase_user(user_id)
         except QueueError:
             logger.exception("Cannot erase a customer's set-aside activity.")
-        if not self._database(lambda c, s: _delete_user(c, s, user_id)):
+        if not self._database(lambda c, s: erase_recorded(c, s, user_id)):
             self._erase_later(user_id)
 
-    def _set_aside(self, records: Sequence[ActivityRecord]) -> None:
-        try:
-            self._spill.put_many(
-                SPILLED, [(r.to_payload(), r.user_id) for r in records]
-            )
-        except QueueError:
-            self.stats.lost += len(records)
-            logger.exception("%d activity records lost.", len(records))
-            return
-        self.stats.spilled += len(records)
-        self._spilled = True
+    def _set_aside(self, records: Sequence[Record]) -> None:
+        by_kind: dict[str, list[Record]] = {}
+        for record in records:
+            by_kind.setdefault(spill_kind(record), []).append(record)
+        for kind, group in by_kind.items():
+            try:
+                self._spill.put_many(kind, [(r.to_payload(), r.user_id) for r in group])
+            except QueueError:
+                self.stats.lost += len(group)
+                logger.exception("%d activity records lost.", len(group))
+                continue
+            self.stats.spilled += len(group)
+            self._spilled = True
 
     def _replay(self) -> None:
         if not self._spilled or self._monotonic() < self._down_until:
             return
         try:
-            entries = self._spill.due(self._batch_size, kinds=(SPILLED, SPILLED_ERASE))
+            entries = self._spill.due(self._batch_size, kinds=_REPLAYED)
         except QueueError:
             logger.exception("Cannot read set-aside activity.")
             return
@@ -256,7 +268,7 @@ class ActivityLog:
                 # Replayed again later, which stores nothing twice.
                 logger.exception("Cannot remove replayed activity.")
                 return
-            replayed = sum(e.kind == SPILLED for e in entries)
+            replayed = sum(e.kind != SPILLED_ERASE for e in entries)
             self.stats.replayed += replayed
             logger.info("Replayed %d set-aside activity records.", replayed)
 
@@ -307,44 +319,16 @@ class ActivityLog:
         return False
 
 
-def _insert(
-    connection: Connection, store: MarketingStore, rows: list[dict[str, Any]]
-) -> None:
-    table = store.table("activity")
-    dialect = connection.dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        module: Any = postgresql if dialect == "postgresql" else sqlite
-        insert = module.insert(table).on_conflict_do_nothing(
-            index_elements=["event_id"]
-        )
-        connection.execute(insert, rows)
-        return
-    ids = [r["event_id"] for r in rows]
-    known = select(table.c.event_id).where(table.c.event_id.in_(ids))
-    stored = {r[0] for r in connection.execute(known)}
-    if new := [r for r in rows if r["event_id"] not in stored]:
-        connection.execute(table.insert(), new)
-
-
-def _delete_user(connection: Connection, store: MarketingStore, user_id: str) -> None:
-    table = store.table("activity")
-    connection.execute(delete(table).where(table.c.user_id == user_id))
-
-
 def _apply(connection: Connection, store: MarketingStore, entries: list[Entry]) -> None:
     # In queue order: an erasure removes the records set aside before it.
-    rows: list[dict[str, Any]] = []
+    items: list[Recorded] = []
     for entry in entries:
-        if entry.kind == SPILLED:
-            try:
-                rows.append(ActivityRecord.from_payload(entry.payload).to_row())
-            except (KeyError, TypeError, ValueError) as e:
-                # Not a record this code wrote: keeping it would stop every replay.
-                logger.error("Dropping malformed activity entry %d: %r", entry.id, e)
+        if entry.kind == SPILLED_ERASE:
+            items.append(Erasure(str(entry.payload["user_id"])))
             continue
-        if rows:
-            _insert(connection, store, rows)
-            rows = []
-        _delete_user(connection, store, str(entry.payload["user_id"]))
-    if rows:
-        _insert(connection, store, rows)
+        try:
+            items.append(record_from_payload(entry.kind, entry.payload))
+        except (KeyError, TypeError, ValueError) as e:
+            # Not a record this code wrote: keeping it would stop every replay.
+            logger.error("Dropping malformed activity entry %d: %r", entry.id, e)
+    write_recorded(connection, store, items)

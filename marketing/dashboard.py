@@ -1,11 +1,11 @@
 """What the dashboard shows, behind one seam the admin server is given.
 
 The admin server (:mod:`servers.admin_server`) reads everything through a
-:class:`DashboardSource`: campaign reports, segment sizes, the lead funnel and
-the negative share per day. :class:`StoreDashboard` is the production source
-over the marketing store; tests give the server a fake one. Its methods are
-synchronous (the server calls them in a worker thread) and raise whatever the
-database raises when it is down.
+:class:`DashboardSource`: campaign reports, segment sizes, the lead funnel, the
+negative share per day and the followers' activity per day.
+:class:`StoreDashboard` is the production source over the marketing store; tests
+give the server a fake one. Its methods are synchronous (the server calls them
+in a worker thread) and raise whatever the database raises when it is down.
 No Rasa.
 """
 
@@ -17,6 +17,7 @@ from typing import Protocol
 
 from marketing.campaigns import load_campaigns
 from marketing.connection import StoreFactory
+from marketing.daily_activity import DayActivity, daily_activity
 from marketing.lead_funnel import FunnelStep, lead_funnel
 from marketing.profiles import build_profiles
 from marketing.report import CampaignReport, campaign_reports
@@ -44,6 +45,9 @@ class DashboardSource(Protocol):
 
     def negative_share_by_day(self, days: int) -> list[DayShare]:
         """The last ``days`` days of messages and negative ones, oldest first."""
+
+    def daily_activity(self, days: int) -> list[DayActivity]:
+        """The last ``days`` days of messages, intents, sentiment and actions."""
 
 
 class StoreDashboard:
@@ -83,6 +87,10 @@ class StoreDashboard:
     def negative_share_by_day(self, days: int) -> list[DayShare]:
         """The negative share of the last ``days`` days."""
         return negative_share_by_day(self._store(), days)
+
+    def daily_activity(self, days: int) -> list[DayActivity]:
+        """The followers' activity of the last ``days`` days."""
+        return daily_activity(self._store(), days)
 
 
 def store_dashboard(settings: Settings, store: StoreFactory) -> StoreDashboard:

@@ -104,6 +104,21 @@ def tables(metadata: MetaData) -> dict[str, Table]:
             Index("ix_activity_user_time", "user_id", "created_at"),
             Index("ix_activity_time", "created_at"),
         ),
+        # The actions the bot ran in a follower's conversation, one row per Rasa
+        # ``action`` event but action_listen (written from the event stream like
+        # ``activity``): what a follower asked the bot to do, per day.
+        "action_runs": Table(
+            "action_runs",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            # The Rasa event it was made from (a hash): stored once.
+            Column("event_id", String(32), unique=True),
+            Column("user_id", String(128), nullable=False),
+            Column("action", String(64), nullable=False),
+            Column("created_at", DateTime, nullable=False),
+            Index("ix_action_runs_user_time", "user_id", "created_at"),
+            Index("ix_action_runs_time", "created_at"),
+        ),
         # Orders the shop reported (POST /orders): the revenue of ROI.
         "orders": Table(
             "orders",

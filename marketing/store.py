@@ -54,7 +54,7 @@ def connect_args(url: str) -> dict[str, object]:
 
 EVENTS = (IMPRESSION, CLICK, PURCHASE)
 # What retention purges (:meth:`MarketingStore.purge_before`).
-EVENT_TABLES = ("interactions", "activity")
+EVENT_TABLES = ("interactions", "activity", "action_runs")
 Clock = Callable[[], datetime]
 
 
@@ -359,9 +359,10 @@ class MarketingStore:
     def purge_before(self, cutoff: datetime) -> dict[str, int]:
         """Deletes marketing events logged before ``cutoff`` (UTC).
 
-        Events are the interactions (impressions, clicks, purchases) and the
-        followers' activity (messages and WeChat events); orders, leads and
-        consents are records, kept until deleted.
+        Events are the interactions (impressions, clicks, purchases), the
+        followers' activity (messages and WeChat events) and the actions the
+        bot ran for them; orders, leads and consents are records, kept until
+        deleted.
 
         Returns:
             Rows deleted, by table.

@@ -3,9 +3,11 @@
 Every route is behind ``AURORA_ADMIN_TOKEN`` and the server refuses to start
 without one (:class:`~servers.admin_auth.AdminTokenMissing`):
 
-- ``GET /api/campaigns``, ``/api/segments``, ``/api/funnel``, ``/api/sentiment?days=N``:
-  JSON for scripts, with ``Authorization: Bearer <token>`` (401 without, 403 for
-  a wrong one); a logged-in browser's session works too;
+- ``GET /api/campaigns``, ``/api/segments``, ``/api/funnel``,
+  ``/api/sentiment?days=N``, ``/api/activity?days=N`` (messages, intents,
+  sentiment and actions per day): JSON for scripts, with ``Authorization:
+  Bearer <token>`` (401 without, 403 for a wrong one); a logged-in browser's
+  session works too;
 - ``GET /``: the dashboard page; a browser without a session is sent to
   ``GET /login``, whose form (``POST /login``) sets an HttpOnly, SameSite=Strict
   cookie holding a signed session, never the token; ``POST /logout`` drops it.
@@ -167,6 +169,13 @@ async def sentiment(request: web.Request) -> web.StreamResponse:
     return await _json(request, read)
 
 
+async def activity(request: web.Request) -> web.StreamResponse:
+    """The followers' activity per day of ``?days=N`` (30), oldest first."""
+    _check_api(request)
+    days = _days(request)
+    return await _json(request, lambda source: source.daily_activity(days))
+
+
 async def dashboard(request: web.Request) -> web.StreamResponse:
     """The dashboard page, or the login form's address."""
     auth = request.app[AUTH_KEY]
@@ -273,6 +282,7 @@ def make_app(
     app.router.add_get("/api/segments", _api(lambda s: s.segment_sizes()))
     app.router.add_get("/api/funnel", _api(lambda s: s.lead_funnel()))
     app.router.add_get("/api/sentiment", sentiment)
+    app.router.add_get("/api/activity", activity)
     return app
 
 

@@ -1,7 +1,7 @@
 """Real services in tests.
 
-What a test does when one it needs (PostgreSQL, Redis) is down, and fixtures for
-the local Redis (a pytest plugin of ``tests/conftest.py``).
+What a test does when one it needs (PostgreSQL, Redis, RabbitMQ) is down, and
+fixtures for the local Redis and RabbitMQ (a pytest plugin of ``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -57,3 +57,51 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
             client.delete(*keys)
     finally:
         client.close()
+
+
+# --- RabbitMQ ------------------------------------------------------------------
+
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+@pytest.fixture
+def rabbitmq_url() -> str:
+    """The local RabbitMQ's URL; without it: fail under CI=true, else skip."""
+    import asyncio
+
+    import aio_pika
+
+    async def probe() -> None:
+        connection = await aio_pika.connect(RABBITMQ_URL, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as e:  # any failure to reach it: refused, timeout, auth
+        service_unavailable(f"RabbitMQ on 127.0.0.1:5672 is not reachable ({e!r})")
+    return RABBITMQ_URL
+
+
+@pytest.fixture
+def rabbitmq_names(rabbitmq_url: str) -> Iterator[tuple[str, str]]:
+    """A unique ``(queue, exchange)`` on the local RabbitMQ, deleted afterwards.
+
+    An exchange of its own too: Rasa's fanout ``rasa-exchange`` would copy the
+    test's events into every other queue bound to it.
+    """
+    import asyncio
+
+    import aio_pika
+
+    suffix = uuid.uuid4().hex[:12]
+    names = (f"test.events.{suffix}", f"test.exchange.{suffix}")
+    yield names
+
+    async def delete() -> None:
+        connection = await aio_pika.connect(rabbitmq_url, timeout=3)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(names[0])
+            await channel.exchange_delete(names[1])
+
+    asyncio.run(delete())

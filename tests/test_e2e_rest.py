@@ -11,14 +11,16 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa.shared.core.domain import Domain
 
+from marketing import daily_activity
 from marketing.profiles import build_profiles
-from marketing.store import MarketingStore
+from marketing.store import CLICK, IMPRESSION, Interaction, MarketingStore
 from tests.e2e_servers import running_bot
 from tools.bot_servers import marketing_url
 
@@ -93,6 +95,33 @@ def test_a_message_is_recorded_as_activity_for_profiles(
     assert profile.intents == {"ask_price"}
     assert profile.categories == {"耳机"}
     assert profile.last_active_at is not None
+
+
+def test_a_question_about_a_shown_item_is_its_click_logged_off_the_turn(
+    webhook: str, folder: Path
+) -> None:
+    # The reply of action_price_info carries the follow-up marker; the activity
+    # broker logs the click against the impression, and the action run.
+    sender = "e2e-click"
+    store = MarketingStore.from_url(marketing_url(folder))
+    shown_at = store.now() - timedelta(hours=1)
+    store.log(
+        [Interaction(sender, "au-buds-pro2", IMPRESSION, "hybrid", None, "e2e-trk",
+                     shown_at)]
+    )  # fmt: skip
+    [reply] = say(webhook, sender, "Buds Pro 2 多少钱")
+    assert "Buds Pro 2" in reply
+    deadline = time.monotonic() + 15  # the broker writes in the background
+    clicks: list[Interaction] = []
+    while time.monotonic() < deadline and not clicks:
+        clicks = [i for i in store.history(sender) if i.event == CLICK]
+        time.sleep(0.5)
+    ran = daily_activity.user_days(
+        store, shown_at.date(), store.now().date(), user_id=sender
+    )
+    store.engine.dispose()
+    assert [(c.item_id, c.tracking_id) for c in clicks] == [("au-buds-pro2", "e2e-trk")]
+    assert sum(day.actions for day in ran) >= 1
 
 
 def test_lead_form_collects_and_validates_contact_details(

@@ -44,8 +44,10 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 
 
 # Subcommands, one module each (imported last: they import this package's context).
+from marketing.cli.activity import activity  # noqa: E402
 from marketing.cli.alerts import alerts  # noqa: E402
 from marketing.cli.dashboard import dashboard  # noqa: E402
+from marketing.cli.events import consume_events  # noqa: E402
 from marketing.cli.leads import leads  # noqa: E402
 from marketing.cli.report import report  # noqa: E402
 from marketing.cli.schedule import schedule, scheduler  # noqa: E402
@@ -61,5 +63,7 @@ for command in (
     leads,
     alerts,
     dashboard,
+    consume_events,
+    activity,
 ):
     main.add_command(command)

@@ -10,6 +10,7 @@ from rasa_sdk.events import AllSlotsReset
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.data_deletion import ActionDeleteMyData
+from marketing.action_runs import ActionRecord
 from marketing.activity import ActivityRecord
 from marketing.campaign_sends import CampaignSends, PlannedRow
 from marketing.coupons import Coupons
@@ -37,8 +38,10 @@ def _fill(store: MarketingStore, outbox: MarketingOutbox, cipher: DataCipher) ->
         store.opt_out(user)
         store.join_campaign(user, "camp-a")
         activity = ActivityRecord(f"e-{user}", user, "message", T0, intent="greet")
+        ran = ActionRecord(f"a-{user}", user, "action_greet", T0)
         with store.engine.begin() as connection:
             connection.execute(store.table("activity").insert(), [activity.to_row()])
+            connection.execute(store.table("action_runs").insert(), [ran.to_row()])
         record_order(store, f"order-{user}", f"t-{user}", Decimal("99.00"), "CNY")
         Coupons(store).issue(user, "service_recovery", "50元补偿券", valid_days=30)
         LeadNotifications(store).enqueue(lead)

@@ -1,4 +1,8 @@
-"""Clicks and purchases logged against the impressions they follow."""
+"""Clicks and purchases logged against the impressions they follow.
+
+The actions mark their replies; the event stream logs the click or purchase
+(:mod:`tests.actions.event_stream` runs the replies through Rasa and the stream).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,16 @@ from catalog.model import Catalog
 from marketing.store import CLICK, IMPRESSION, PURCHASE, MarketingStore
 from marketing.tracking import show, tracked_url
 from tests.actions.conftest import TODAY, TrackerFactory, listed_products, texts
+from tests.actions.event_stream import stream_replies
+
+
+def no_database() -> MarketingStore:
+    """The store of an action that must not touch it.
+
+    A question about a named product is answered, and its click logged, without
+    the database.
+    """
+    pytest.fail("the action used the marketing store")
 
 
 async def _recommend(catalog: Catalog, make_tracker: TrackerFactory) -> list[str]:
@@ -33,7 +47,11 @@ async def test_a_question_about_a_recommended_item_is_its_click(
     assert second is not None
     asked = make_tracker(f"{second.name}怎么样", "x", [("product", second.name)])
     for action in (ActionProductInfo, ActionPriceInfo, ActionProductInfo):
-        await action(catalog, lambda: TODAY).run(CollectingDispatcher(), asked, {})
+        dispatcher = CollectingDispatcher()
+        await action(catalog, lambda: TODAY, store=no_database).run(
+            dispatcher, asked, {}
+        )
+        await stream_replies(dispatcher, marketing_db)
     clicks = [i for i in marketing_db.history("u1") if i.event == CLICK]
     assert [c.item_id for c in clicks] == [second.id]  # one click per impression
     impression = next(
@@ -51,6 +69,9 @@ async def test_buying_the_first_of_the_list_is_a_conversion(
     dispatcher = CollectingDispatcher()
     buy = make_tracker("就要第一款，怎么下单", "purchase", [("position", "第一款")])
     await ActionPurchaseGuide(catalog, lambda: TODAY).run(dispatcher, buy, {})
+    assert not [i for i in marketing_db.history("u1") if i.event == PURCHASE]
+    await stream_replies(dispatcher, marketing_db)
+    await stream_replies(dispatcher, marketing_db)  # delivered again: once
     first = catalog.product(shown[0])
     purchases = [i for i in marketing_db.history("u1") if i.event == PURCHASE]
     assert first is not None and [p.item_id for p in purchases] == [first.id]
@@ -62,9 +83,9 @@ async def test_items_never_recommended_log_nothing(
     catalog: Catalog, make_tracker: TrackerFactory, marketing_db: MarketingStore
 ) -> None:
     tracker = make_tracker("X5多少钱", "ask_price", [("product", "极光 X5")])
-    await ActionPriceInfo(catalog, lambda: TODAY).run(
-        CollectingDispatcher(), tracker, {}
-    )
+    dispatcher = CollectingDispatcher()
+    await ActionPriceInfo(catalog, lambda: TODAY).run(dispatcher, tracker, {})
+    await stream_replies(dispatcher, marketing_db)
     assert marketing_db.history("u1") == []
 
 
@@ -79,6 +100,7 @@ async def test_a_position_outside_the_list_or_without_an_entity_buys_nothing(
     ):
         dispatcher = CollectingDispatcher()
         await ActionPurchaseGuide(catalog, lambda: TODAY).run(dispatcher, buy, {})
+        await stream_replies(dispatcher, marketing_db)
         assert "trk=" not in "".join(texts(dispatcher))
     assert not [i for i in marketing_db.history("u1") if i.event == PURCHASE]
 

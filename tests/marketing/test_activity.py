@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,39 +29,7 @@ from outbox.queue import DurableQueue
 from privacy.erasure import ERASE_PAYLOAD
 from tests.faults import TcpProxy
 from tests.marketing.fixtures import broken_store
-
-TS = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc).timestamp()
-
-
-def user_event(
-    text: str = "有什么耳机",
-    intent: str = "ask_product_info",
-    entities: list[dict[str, Any]] | None = None,
-    sentiment: str | None = "neutral",
-    wechat: dict[str, Any] | None = None,
-    sender: str = "o_fan",
-    timestamp: float = TS,
-) -> dict[str, Any]:
-    """A user event as Rasa's tracker store hands it to the broker."""
-    metadata = {"wechat": {"openid": sender, "msg_type": "text", **(wechat or {})}}
-    parse_data: dict[str, Any] = {
-        "intent": {"name": intent, "confidence": 0.9},
-        "entities": entities or [],
-        "text": text,
-        "metadata": metadata,
-    }
-    if sentiment:
-        parse_data["sentiment"] = {"name": sentiment, "confidence": 0.8}
-    return {
-        "sender_id": sender,
-        "event": "user",
-        "timestamp": timestamp,
-        "metadata": metadata,
-        "text": text,
-        "parse_data": parse_data,
-        "input_channel": "wechat",
-        "message_id": f"m-{timestamp}",
-    }
+from tests.marketing.rasa_events import TS, user_event
 
 
 def record(n: int, user: str = "o_fan") -> ActivityRecord:

@@ -52,6 +52,11 @@ def test_reads_funnel_and_sentiment_from_the_store(seeded: MarketingStore) -> No
     assert days[-1].day == SPIKE_DAY
     assert (days[-1].messages, days[-1].negative) == (40, 20)
     assert all(d.negative == 4 for d in days[:-1])
+    activity = source.daily_activity(15)
+    assert [(d.day, d.messages, d.negative, d.followers) for d in activity[-1:]] == [
+        (SPIKE_DAY, 40, 20, 10)
+    ]
+    assert activity[-1].intents == {"ask_price": 40}
 
 
 def test_a_store_that_is_down_raises_for_the_server_to_answer_503() -> None:

@@ -13,6 +13,7 @@ def test_the_store_has_its_tables_in_the_given_schema() -> None:
         "opt_outs",
         "campaign_signups",
         "activity",
+        "action_runs",
         "orders",
         "campaign_sends",
         "campaign_runs",

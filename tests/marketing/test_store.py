@@ -171,6 +171,7 @@ def test_purge_before_deletes_only_older_marketing_events(
     assert store.purge_before(T0 - timedelta(days=365)) == {
         "interactions": 1,
         "activity": 1,
+        "action_runs": 0,
     }
     assert [i.item_id for i in store.history("u1")] == ["p2"]
     assert len(store.leads("u1")) == 1

@@ -12,6 +12,7 @@ import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from marketing.daily_activity import DayActivity
 from marketing.lead_funnel import FunnelStep
 from marketing.report import (
     CampaignReport,
@@ -141,6 +142,21 @@ class FakeSource:
     def negative_share_by_day(self, days: int) -> list[DayShare]:
         self._check()
         return sentiment_series(days)
+
+    def daily_activity(self, days: int) -> list[DayActivity]:
+        self._check()
+        return [
+            DayActivity(
+                messages=day.messages,
+                negative=day.negative,
+                neutral=day.messages - day.negative,
+                actions=day.messages,
+                intents={"ask_price": day.messages} if day.messages else {},
+                day=day.day,
+                followers=10 if day.messages else 0,
+            )
+            for day in sentiment_series(days)
+        ]
 
 
 def seed(store: MarketingStore) -> None:

@@ -15,7 +15,13 @@ from tests.servers.dashboard_data import FUNNEL, SEGMENTS, SPIKE_DAY, FakeSource
 
 TOKEN = "admin-secret-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
-API = ["/api/campaigns", "/api/segments", "/api/funnel", "/api/sentiment"]
+API = [
+    "/api/campaigns",
+    "/api/segments",
+    "/api/funnel",
+    "/api/sentiment",
+    "/api/activity",
+]
 
 
 @pytest.fixture
@@ -81,11 +87,30 @@ async def test_sentiment_api_reports_the_spike(client: TestClient) -> None:
     assert body["rule"]["baseline_days"] == 14
 
 
+async def test_activity_api_serves_the_days(client: TestClient) -> None:
+    response = await client.get("/api/activity?days=3", headers=BEARER)
+    days = await response.json()
+    assert [d["day"] for d in days][-1] == SPIKE_DAY.isoformat()
+    assert len(days) == 3
+    assert days[-1] == {
+        "messages": 40,
+        "events": 0,
+        "positive": 0,
+        "neutral": 20,
+        "negative": 20,
+        "actions": 40,
+        "intents": {"ask_price": 40},
+        "day": SPIKE_DAY.isoformat(),
+        "followers": 10,
+    }
+
+
+@pytest.mark.parametrize("api", ["sentiment", "activity"])
 @pytest.mark.parametrize("days", ["0", "abc", "1000"])
-async def test_sentiment_days_out_of_range_is_a_400(
-    client: TestClient, days: str
+async def test_days_out_of_range_is_a_400(
+    client: TestClient, api: str, days: str
 ) -> None:
-    response = await client.get(f"/api/sentiment?days={days}", headers=BEARER)
+    response = await client.get(f"/api/{api}?days={days}", headers=BEARER)
     assert response.status == 400
 
 
