@@ -32,6 +32,7 @@ from marketing.activity import ActivityRecord
 from marketing.outbox import DATABASE_DOWN
 from marketing.store import MarketingStore
 from outbox.queue import DurableQueue, Entry, QueueError
+from telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -233,9 +234,11 @@ class ActivityLog:
             )
         except QueueError:
             self.stats.lost += len(records)
+            metrics.DATABASE_FALLBACKS.labels(metrics.LOST).inc(len(records))
             logger.exception("%d activity records lost.", len(records))
             return
         self.stats.spilled += len(records)
+        metrics.DATABASE_FALLBACKS.labels(metrics.ACTIVITY).inc(len(records))
         self._spilled = True
 
     def _replay(self) -> None:

@@ -1,0 +1,82 @@
+"""Metrics of the action server: ``GET /metrics`` and the latency of each action.
+
+``instrument(app, token)`` adds to rasa-sdk's app:
+
+- ``GET /metrics``: the process's metrics in Prometheus' text format (actions,
+  copy-generator and database fallbacks). It is guarded by its own token,
+  ``AURORA_METRICS_TOKEN`` (``Authorization: Bearer``), not by the action token:
+  Prometheus must not hold a secret that can run actions (write leads, erase
+  data), and the metrics hold no personal data. Unset, it is open, like
+  ``/health``: the server listens on loopback unless ``--host`` says otherwise;
+  with another host, set the token (``telemetry.exposition``).
+- around ``POST /webhook``: ``aurora_action_seconds{action}`` per call, and
+  ``aurora_action_errors_total{action}`` for an HTTP error (a 5xx, or 404 for an
+  unknown action). Action names come from the calls, so they are capped
+  (``telemetry.metrics.action_label``); an unknown action counts as ``unknown``.
+
+Only calls past the action token are measured: the middleware runs after the
+token guard, which answers refused calls itself.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import BaseHTTPResponse, HTTPResponse
+
+from telemetry.exposition import CONTENT_TYPE, authorised, render
+from telemetry.metrics import ACTION_ERRORS, ACTION_SECONDS, action_label
+
+METRICS_PATH: Final = "/metrics"
+WEBHOOK_PATH: Final = "/webhook"
+UNKNOWN_ACTION: Final = "unknown"
+# rasa-sdk answers an unknown action with 404, a form's rejection with 400.
+NOT_FOUND: Final = 404
+
+
+def instrument(app: Sanic, token: str | None) -> None:
+    """Adds ``/metrics`` and the per-action measurements to ``app``.
+
+    Args:
+        app: rasa-sdk's app, with the action token's guard already registered.
+        token: The token a scrape must carry; None: open.
+    """
+
+    @app.get(METRICS_PATH)
+    async def metrics(request: Request) -> HTTPResponse:
+        if not authorised(request.headers.get("Authorization"), token):
+            return response.json({"error": "metrics token required"}, status=401)
+        return response.raw(render(), content_type=CONTENT_TYPE)
+
+    async def start(request: Request) -> None:
+        if request.path == WEBHOOK_PATH:
+            request.ctx.aurora_started = time.perf_counter()
+
+    async def observe(request: Request, answer: BaseHTTPResponse) -> None:
+        started = getattr(request.ctx, "aurora_started", None)
+        if started is None:
+            return
+        status = answer.status
+        action = UNKNOWN_ACTION if status == NOT_FOUND else _action_name(request)
+        ACTION_SECONDS.labels(action).observe(time.perf_counter() - started)
+        if status >= 500 or status == NOT_FOUND:
+            ACTION_ERRORS.labels(action).inc()
+
+    app.register_middleware(start, "request")
+    app.register_middleware(observe, "response")
+
+
+def _action_name(request: Request) -> str:
+    """The called action's name (``next_action``), capped; ``unknown`` if absent."""
+    try:
+        # Parsed by rasa-sdk's handler already; Sanic keeps the result.
+        call = request.json
+    except Exception:  # a compressed or broken body: no name, still measured
+        return UNKNOWN_ACTION
+    name = call.get("next_action") if isinstance(call, dict) else None
+    if not isinstance(name, str) or not name:
+        return UNKNOWN_ACTION
+    return action_label(name)
