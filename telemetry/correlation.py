@@ -13,7 +13,7 @@ Standard library only.
 from __future__ import annotations
 
 import hashlib
-import uuid
+import os
 from contextvars import ContextVar
 from typing import Final
 
@@ -32,7 +32,7 @@ def bind_request() -> str:
     Returns:
         The id; lines about a request rejected before parsing carry it.
     """
-    correlation_id = uuid.uuid4().hex[:ID_CHARS]
+    correlation_id = os.urandom(ID_CHARS // 2).hex()
     _correlation_id.set(correlation_id)
     _openid.set(None)
     return correlation_id

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from typing import Final
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# The text format would add a ``*_created`` sample to every counter and
+# histogram series: a quarter of a scrape's size, and nobody queries them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # Seconds. Dense below WeChat's 5 s (a passive answer must come by 4.5 s), sparse
 # above it (late turns, the 30 s apology); few buckets keep a scrape cheap.
@@ -200,14 +203,26 @@ def count_api_error(errcode: int) -> None:
     API_ERRORS.labels(errcode_label(str(errcode))).inc()
 
 
-@contextmanager
-def timed(child: Histogram) -> Iterator[None]:
+class timed:  # lower case: it reads as a function, ``with timed(TURN):``
     """Observes the block's duration into ``child`` (a pre-bound histogram).
 
-    Also when the block raises: a failed stage took that long too.
+    Also when the block raises: a failed stage took that long too. A class
+    rather than ``@contextmanager``: a fifth of the cost, once per stage and turn.
     """
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        child.observe(time.perf_counter() - started)
+
+    __slots__ = ("_child", "_started")
+
+    def __init__(self, child: Histogram) -> None:
+        self._child = child
+        self._started = 0.0
+
+    def __enter__(self) -> None:
+        self._started = time.perf_counter()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._child.observe(time.perf_counter() - self._started)
