@@ -60,7 +60,8 @@ def configure(environ: Mapping[str, str] = os.environ) -> bool:
     Call it after the process set up its logging (Rasa, coloredlogs or
     ``basicConfig``): the root logger's handlers keep their streams and levels
     and get the JSON formatter; without any, one writing to stderr is added.
-    Idempotent.
+    Python's warnings are logged from then on (``py.warnings``), so they are
+    JSON lines too. Idempotent.
 
     Args:
         environ: The environment.
@@ -79,6 +80,7 @@ def configure(environ: Mapping[str, str] = os.environ) -> bool:
     formatter = json_formatter()
     for handler in root.handlers:
         handler.setFormatter(formatter)
+    logging.captureWarnings(True)
     return True
 
 

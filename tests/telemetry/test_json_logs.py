@@ -6,6 +6,7 @@ import contextvars
 import io
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,6 +110,7 @@ def root_handlers() -> Iterator[list[logging.Handler]]:
             root.removeHandler(handler)
     for handler, formatter in saved:
         handler.setFormatter(formatter)
+    logging.captureWarnings(False)
 
 
 def test_configure_switches_the_root_handlers_only_for_json(
@@ -117,6 +119,8 @@ def test_configure_switches_the_root_handlers_only_for_json(
     assert not json_logs.configure({})
     assert not json_logs.configure({FORMAT_ENV: "text"})
     assert json_logs.configure({FORMAT_ENV: " JSON "})
+    # Python's warnings become records too, so they are JSON lines as well.
+    assert warnings.showwarning.__module__ == "logging"
     assert root_handlers
     for handler in root_handlers:
         assert isinstance(handler.formatter, logging.Formatter)

@@ -21,6 +21,7 @@ def root_formatters() -> Iterator[None]:
     yield
     for handler, formatter in saved:
         handler.setFormatter(formatter)
+    logging.captureWarnings(False)
 
 
 def test_an_unknown_log_format_is_a_one_line_error() -> None:
