@@ -14,6 +14,11 @@
   unknown action). Action names come from the calls, so they are capped
   (``telemetry.metrics.action_label``); an unknown action counts as ``unknown``.
 
+A call's log lines carry the correlation id of the WeChat message its turn
+answers (``telemetry.correlation``): Rasa sends the message's id (the channel's
+de-dup key) in the tracker's ``latest_message``, so the Rasa process and the
+action server log one message under one id.
+
 Only calls past the action token are measured: the middleware runs after the
 token guard, which answers refused calls itself.
 """
@@ -27,6 +32,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
+from telemetry.correlation import bind_message, unbind
 from telemetry.exposition import CONTENT_TYPE, authorised, render
 from telemetry.metrics import ACTION_ERRORS, ACTION_SECONDS, action_label
 
@@ -54,6 +60,7 @@ def instrument(app: Sanic, token: str | None) -> None:
     async def start(request: Request) -> None:
         if request.path == WEBHOOK_PATH:
             request.ctx.aurora_started = time.perf_counter()
+            _bind_message(request)
 
     async def observe(request: Request, answer: BaseHTTPResponse) -> None:
         started = getattr(request.ctx, "aurora_started", None)
@@ -69,14 +76,31 @@ def instrument(app: Sanic, token: str | None) -> None:
     app.register_middleware(observe, "response")
 
 
+def _call(request: Request) -> dict[str, object]:
+    """The action call's JSON; Sanic parses it once, for rasa-sdk's handler too."""
+    try:
+        call = request.json
+    except Exception:  # a compressed or broken body: rasa-sdk answers it
+        return {}
+    return call if isinstance(call, dict) else {}
+
+
+def _bind_message(request: Request) -> None:
+    """Binds the correlation id of the message this call's turn answers."""
+    tracker = _call(request).get("tracker")
+    tracker = tracker if isinstance(tracker, dict) else {}
+    latest = tracker.get("latest_message")
+    message_id = latest.get("message_id") if isinstance(latest, dict) else None
+    sender = tracker.get("sender_id")
+    if isinstance(message_id, str) and message_id:
+        bind_message(message_id, sender if isinstance(sender, str) else "")
+    else:
+        unbind()
+
+
 def _action_name(request: Request) -> str:
     """The called action's name (``next_action``), capped; ``unknown`` if absent."""
-    try:
-        # Parsed by rasa-sdk's handler already; Sanic keeps the result.
-        call = request.json
-    except Exception:  # a compressed or broken body: no name, still measured
-        return UNKNOWN_ACTION
-    name = call.get("next_action") if isinstance(call, dict) else None
+    name = _call(request).get("next_action")
     if not isinstance(name, str) or not name:
         return UNKNOWN_ACTION
     return action_label(name)

@@ -20,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from telemetry.correlation import unbind
 from telemetry.exposition import CONTENT_TYPE, authorised, metrics_token, render
 from wechat.readiness import check_readiness
 from wechat.storage import KeyValueStore
@@ -43,6 +44,7 @@ def add_probes(blueprint: Blueprint, store: KeyValueStore) -> None:
 
     @blueprint.route("/ready", methods=["GET"])
     async def ready(request: Request) -> HTTPResponse:
+        unbind()  # a kept-alive connection may have carried a message before
         agent = getattr(request.app.ctx, "agent", None)
         agent_ready = agent is not None and bool(agent.is_ready())
         readiness = await check_readiness(agent_ready, store)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
+import io
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +32,8 @@ from actions.server import (
 from marketing.sales_webhook import SalesNotifier
 from marketing.settings import Settings
 from privacy.cipher import generate_key
+from privacy.masking import mask_openid
+from telemetry import correlation, json_logs
 from telemetry.json_logs import FORMAT_ENV
 from tools.wechat_sim.local_server import serve_locally
 
@@ -132,6 +137,41 @@ async def test_each_action_call_is_measured_by_name(base_url: str) -> None:
     assert sample(count, "unknown") == refused_before + 1
     assert sample("aurora_action_errors_total", "unknown") == errors_before + 1
     assert sample(count, "action_nobody_wrote") == 0
+
+
+async def test_a_call_logs_under_the_id_of_the_message_its_turn_answers(
+    base_url: str,
+) -> None:
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(json_logs.json_formatter())
+    logging.getLogger().addHandler(handler)
+    # The message id Rasa sends is the channel's de-dup key of the message.
+    tracker = {
+        "sender_id": "o_corr_actions",
+        "slots": {},
+        "latest_message": {"text": "你好", "message_id": "msg:4242"},
+    }
+    call = {
+        "next_action": "action_nobody_wrote",
+        "tracker": tracker,
+        "domain": {},
+        "version": "3.6.2",
+    }
+    try:
+        url = base_url + "/webhook"
+        assert await status(url, "POST", params={"token": TOKEN}, json=call) == 404
+    finally:
+        logging.getLogger().removeHandler(handler)
+    expected = contextvars.copy_context().run(
+        correlation.bind_message, "msg:4242", "o_corr_actions"
+    )
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    # rasa-sdk logs the unknown action while handling the call.
+    [logged] = [r for r in lines if "action_nobody_wrote" in r["message"]]
+    assert logged["correlation_id"] == expected
+    assert logged["openid"] == mask_openid("o_corr_actions")
+    assert "o_corr_actions" not in buffer.getvalue()
 
 
 def test_production_needs_a_token_of_its_own() -> None:
