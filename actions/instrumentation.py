@@ -15,9 +15,9 @@
   (``telemetry.metrics.action_label``); an unknown action counts as ``unknown``.
 
 A call's log lines carry the correlation id of the WeChat message its turn
-answers (``telemetry.correlation``): Rasa sends the message's id (the channel's
-de-dup key) in the tracker's ``latest_message``, so the Rasa process and the
-action server log one message under one id.
+answers (``telemetry.correlation``): the tracker Rasa sends holds the latest
+``user`` event with the message's id (the channel's de-dup key), so the Rasa
+process and the action server log one message under one id.
 
 Only calls past the action token are measured: the middleware runs after the
 token guard, which answers refused calls itself.
@@ -89,12 +89,22 @@ def _bind_message(request: Request) -> None:
     """Binds the correlation id of the message this call's turn answers."""
     tracker = _call(request).get("tracker")
     tracker = tracker if isinstance(tracker, dict) else {}
-    latest = tracker.get("latest_message")
-    message_id = latest.get("message_id") if isinstance(latest, dict) else None
+    events = tracker.get("events")
+    # The latest user event is the message being answered (it is near the end).
+    latest = next(
+        (
+            event
+            for event in reversed(events if isinstance(events, list) else [])
+            if isinstance(event, dict) and event.get("event") == "user"
+        ),
+        {},
+    )
+    message_id = latest.get("message_id")
     sender = tracker.get("sender_id")
     if isinstance(message_id, str) and message_id:
         bind_message(message_id, sender if isinstance(sender, str) else "")
     else:
+        # A kept-alive connection may have carried another message's call.
         unbind()
 
 

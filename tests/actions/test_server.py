@@ -150,7 +150,13 @@ async def test_a_call_logs_under_the_id_of_the_message_its_turn_answers(
     tracker = {
         "sender_id": "o_corr_actions",
         "slots": {},
-        "latest_message": {"text": "你好", "message_id": "msg:4242"},
+        "latest_message": {"text": "你好"},
+        "events": [
+            {"event": "user", "text": "早", "message_id": "msg:4241"},
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": "你好", "message_id": "msg:4242"},
+            {"event": "user_featurization", "use_text_for_featurization": False},
+        ],
     }
     call = {
         "next_action": "action_nobody_wrote",
