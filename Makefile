@@ -35,7 +35,7 @@ CHROMIUM := $(AURORA_CHROMIUM)
 
 # Secrets and settings come from the environment (credentials.yml, endpoints.yml).
 # For development, dev.env provides a sample for every variable not set already;
-# with PROFILE=production nothing is defaulted (Rasa names the first unset one)
+# with PROFILE=production no sample is defaulted (Rasa names the first unset one)
 # and AURORA_PROFILE defaults to production, which refuses the samples.
 PROFILE ?= development
 DEV_ENV := dev.env
@@ -43,12 +43,24 @@ define default_from_dev_env
 $(firstword $(subst =, ,$(1))) ?= $(patsubst $(firstword $(subst =, ,$(1)))=%,%,$(1))
 export $(firstword $(subst =, ,$(1)))
 endef
+CLUSTER_ENV := cluster.env
+TOPOLOGY_ENV := topology.env
+# Each file gives only what the environment and the files before it did not set
+# (`?=`): cluster.env for `make run-cluster`, then dev.env's samples (not with
+# PROFILE=production), then topology.env's single-process parts (always: they
+# hold no secrets).
+ifneq ($(filter run-cluster,$(MAKECMDGOALS)),)
+$(foreach assignment,$(shell grep -E '^[A-Z][A-Z0-9_]*=' $(CLUSTER_ENV)),\
+  $(eval $(call default_from_dev_env,$(assignment))))
+endif
 ifeq ($(PROFILE),production)
 export AURORA_PROFILE ?= production
 else
 $(foreach assignment,$(shell grep -E '^[A-Z][A-Z0-9_]*=' $(DEV_ENV)),\
   $(eval $(call default_from_dev_env,$(assignment))))
 endif
+$(foreach assignment,$(shell grep -E '^[A-Z][A-Z0-9_]*=' $(TOPOLOGY_ENV)),\
+  $(eval $(call default_from_dev_env,$(assignment))))
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -57,7 +69,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: help setup assets train run run-dev shell actions test lint typecheck unit validate \
         rasa-test sentiment-report bench-nlu e2e browser clean nlu-data wechat-sim bench-webhook bench-rec report \
-        bench-faults erase-user purge-data
+        bench-faults erase-user purge-data run-cluster nginx
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -130,6 +142,32 @@ run-dev: train ## `make run` plus the REST channel and Rasa's HTTP API (token), 
 	$(RASA) run -i 127.0.0.1 --port $(RASA_PORT) --enable-api --auth-token "$$RASA_API_TOKEN" \
 	  --credentials credentials.dev.yml --endpoints endpoints.yml --model models
 
+run-cluster: train nginx ## The production topology on loopback: nginx, 2 Rasa + 2 action servers, Redis, PostgreSQL, RabbitMQ
+	@echo ""
+	@echo "Starting nginx on 127.0.0.1:8080 in front of Rasa on 127.0.0.1:5005 and :5006,"
+	@echo "action servers on :5055 and :5056 (behind nginx on :8055), the analytics consumer"
+	@echo "and the scheduler; trackers and marketing data in PostgreSQL, locks and de-dup in"
+	@echo "Redis, events on RabbitMQ ($(CLUSTER_ENV)). Logs: $(RUNTIME)/cluster/. Ctrl-C stops all."
+	@echo "  WeChat's server URL   http://127.0.0.1:8080/webhooks/wechat/webhook"
+	@echo ""
+	$(BIN)/python -m tools.cluster --model models --folder $(RUNTIME)/cluster
+
+nginx: ## Debian's nginx for run-cluster and the cluster test (apt-get, as root)
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "nginx is missing: installing Debian's package."; \
+	  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; \
+	  status=0; apt-get update -qq && apt-get install -y --no-install-recommends nginx-core \
+	    || status=1; rm -f /usr/sbin/policy-rc.d; \
+	  echo "(Debian's nginx service was not started: run-cluster runs its own on loopback.)"; \
+	  exit $$status; \
+	else \
+	  echo "nginx is missing: run-cluster and the cluster test need it. Install it as root:" >&2; \
+	  echo "  sudo apt-get install -y nginx" >&2; \
+	  echo "Without it the cluster test skips, or fails under CI=true." >&2; \
+	  if [ "$${CI:-}" = true ]; then exit 1; fi; \
+	fi
+
 shell: train ## Chat with the bot in the terminal
 	@mkdir -p $(RUNTIME)
 	@trap 'kill 0' EXIT INT TERM; \
@@ -154,7 +192,7 @@ lint: setup ## ruff
 typecheck: setup ## mypy (strict)
 	$(BIN)/mypy
 
-unit: setup assets browser ## pytest (no trained model needed)
+unit: setup assets browser deploy-tools ## pytest (no trained model needed)
 	$(BIN)/pytest
 
 browser: ## Debian's chromium for the dashboard's browser test (apt-get, as root)
@@ -188,6 +226,31 @@ bench-nlu: assets ## Our NLU pipeline vs configs/diet_baseline.yml (~40 min on 2
 
 e2e: train ## The trained bot over HTTP: REST channel and action server
 	$(BIN)/pytest -m e2e
+
+# --- deployment files (deploy/, docker-compose.yml) --------------------------------
+
+# Their offline validators (tests/deploy/): Python tools in their own venv (they
+# need a newer jsonschema than Rasa), and Debian's docker-compose (apt-get, as root),
+# which resolves the compose file as `docker compose` would. No image is built.
+DEPLOY_TOOLS := .venv-deploy
+COMPOSE_V1 ?= /usr/bin/docker-compose
+.PHONY: deploy-tools
+
+$(DEPLOY_TOOLS)/.installed: requirements-deploy.txt | $(INSTALLED)
+	@if [ ! -x "$(DEPLOY_TOOLS)/bin/python" ]; then $(BIN)/python -m venv "$(DEPLOY_TOOLS)"; fi
+	$(DEPLOY_TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
+	@touch $@
+
+deploy-tools: $(DEPLOY_TOOLS)/.installed ## Validators of the Dockerfiles, compose file, manifests, nginx
+	@if [ -x "$(COMPOSE_V1)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y --no-install-recommends docker-compose; \
+	else \
+	  echo "$(COMPOSE_V1) is missing: tests/deploy/ resolve docker-compose.yml with it. As root:" >&2; \
+	  echo "  sudo apt-get install -y docker-compose" >&2; \
+	  echo "Without it those tests skip, or fail under CI=true." >&2; \
+	  if [ "$${CI:-}" = true ]; then exit 1; fi; \
+	fi
 
 # --- benchmarks --------------------------------------------------------------------
 

@@ -14,6 +14,13 @@ in time, else through the API; a turn still running after ``turn_timeout_s`` get
 the apology through the API while it runs on, and its late replies still follow.
 API messages go through ``wechat.delivery`` (retries, then a durable queue).
 
+A message's claim is a lease its replica renews while the turn runs
+(``wechat.dedup``): when that replica dies, a try waiting for the turn, or
+WeChat's next retry on any replica, takes the turn over. If the dead replica had
+saved the turn in Rasa's tracker store, its recorded replies are sent
+(``channels.turn_recovery``) instead of running the turn twice; otherwise the
+turn runs here.
+
 A turn whose action sent the handoff signal (``wechat.handoff``) is answered
 passively with WeChat's ``transfer_customer_service`` (its text replies follow
 through the API), and the user stays with the human agent: each of their
@@ -37,7 +44,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +53,7 @@ from rasa.core.tracker_store import TrackerStore
 
 from channels.output import CHANNEL_NAME, WeChatCollector
 from channels.tracker_erasure import erase_conversation
+from channels.turn_recovery import recorded_replies
 from telemetry import metrics
 from wechat.config import WeChatSettings
 from wechat.dedup import API, EMPTY, Deduplicator, message_key, passive, passive_xml
@@ -111,7 +119,9 @@ class TurnRunner:
         self._texts = texts
         self._turn_timeout_s = turn_timeout_s or settings.turn_timeout_s
         self._tracker_store = tracker_store
-        self._dedup = Deduplicator(store, settings.dedup_ttl_s, settings.app_id)
+        self._dedup = Deduplicator(
+            store, settings.dedup_ttl_s, settings.app_id, settings.claim_lease_s
+        )
         self._menus = MenuMemory(store, settings.menu_ttl_s, settings.app_id)
         self._handoffs = Handoffs(store, settings.handoff_timeout_s, settings.app_id)
         self._passive_only_key = f"{settings.app_id}:passive_only"
@@ -172,15 +182,33 @@ class TurnRunner:
             tracker_store=_first_of(tracker_store, self._tracker_store),
         )
         deadline_at = turn.deadline_at
-        if await self._dedup.claim(openid, key):
+        claimed = await self._dedup.claim(openid, key)
+        if claimed:
             self._spawn(self._drive(turn, on_new_message))
         else:
             metrics.DEDUP_HITS.inc()
             logger.info("WeChat retried %s; waiting for the first try's turn.", key)
-        decision = await self._dedup.wait(openid, key, deadline_at - loop.time())
+
+        def take_over() -> None:
+            logger.warning(
+                "The replica running turn %s stopped; taking the turn over.", key
+            )
+            self._spawn(self._drive(replace(turn, taken_over=True), on_new_message))
+
+        decision = await self._dedup.wait(
+            openid, key, deadline_at - loop.time(), on_takeover=take_over
+        )
         if decision is None:
             # The turn runs on another replica and has not decided yet.
             decision = await self._dedup.decide(openid, key, API)
+        elif (
+            not claimed
+            and await self._dedup.abandoned(openid, key)
+            and await self._dedup.claim(openid, key)
+        ):
+            # Decided, but its replica died before the turn was over: its
+            # remaining replies are still owed.
+            take_over()
         return passive_xml(decision) or SUCCESS
 
     async def drain(self) -> None:
@@ -207,6 +235,10 @@ class TurnRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def _drive(self, turn: _Turn, on_new_message: OnNewMessage) -> None:
+        async with self._dedup.hold(turn.openid, turn.key):
+            await self._drive_held(turn, on_new_message)
+
+    async def _drive_held(self, turn: _Turn, on_new_message: OnNewMessage) -> None:
         key, openid, inbound = turn.key, turn.openid, turn.inbound
         loop = asyncio.get_running_loop()
         decided = False
@@ -226,7 +258,9 @@ class TurnRunner:
                 message_id=key,
                 metadata=meta,
             )
-            running = asyncio.ensure_future(self._run(on_new_message, message))
+            running = asyncio.ensure_future(
+                self._run_or_recover(turn, on_new_message, message)
+            )
             await asyncio.wait(
                 {running}, timeout=max(0.0, turn.deadline_at - loop.time())
             )
@@ -307,6 +341,29 @@ class TurnRunner:
         await running  # never cancelled: its replies and tracker still count
         return apologised
 
+    async def _run_or_recover(
+        self, turn: _Turn, on_new_message: OnNewMessage, message: UserMessage
+    ) -> None:
+        """Runs the turn, or, taken over, replays what its saved turn said."""
+        store = turn.tracker_store() if turn.tracker_store is not None else None
+        if turn.taken_over and store is not None:
+            try:
+                recorded = await recorded_replies(store, turn.openid, turn.key)
+            except Exception:  # answering twice beats never answering
+                logger.exception("Reading turn %s from the tracker failed.", turn.key)
+                recorded = None
+            if recorded is not None:
+                logger.info(
+                    "Turn %s was saved before its replica stopped; sending its "
+                    "%d replies.",
+                    turn.key,
+                    len(recorded),
+                )
+                for reply in recorded:
+                    await message.output_channel.send_response(turn.openid, reply)
+                return
+        await self._run(on_new_message, message)
+
     @staticmethod
     async def _run(on_new_message: OnNewMessage, message: UserMessage) -> None:
         try:
@@ -384,6 +441,8 @@ class _Turn:
     deadline_at: float
     timeout_at: float
     tracker_store: TrackerStoreSource | None
+    # Claimed after the replica that ran it stopped (a lapsed lease).
+    taken_over: bool = False
 
 
 def _first_of(*sources: TrackerStoreSource | None) -> TrackerStoreSource:

@@ -274,7 +274,7 @@ class WeChatInput(InputChannel):
         if fields["MsgType"].lower() == "event":
             return None
         openid = fields["FromUserName"]
-        verdict = await self._rate_limiter.check(openid)
+        verdict = await self._rate_limiter.check(openid, message_key(fields))
         if verdict is Verdict.ALLOWED:
             return None
         RATE_LIMITED.inc()

@@ -23,6 +23,7 @@ from sanic import Sanic
 
 from actions.server import SAMPLE_ACTION_TOKEN
 from tests.e2e_servers import dev_environment
+from tools.bot_servers import env_file
 
 ROOT = Path(__file__).resolve().parents[1]
 WECHAT = "channels.wechat.WeChatInput"
@@ -153,3 +154,18 @@ def test_the_production_profile_refuses_the_samples_naming_the_variables(
     monkeypatch.setenv("AURORA_PROFILE", "production")
     with pytest.raises(RasaException, match="WECHAT_APP_SECRET"):
         create_http_input_channels(None, str(ROOT / "credentials.yml"))
+
+
+def test_every_variable_of_the_config_files_has_a_default_or_sample() -> None:
+    topology = env_file(ROOT / "topology.env")
+    samples = dev_environment()
+    # topology.env is taken in production too: where parts run, no secrets.
+    assert not [name for name in topology if name.endswith(SECRET_SUFFIXES)]
+    for name in ("credentials.yml", "credentials.dev.yml", "endpoints.yml"):
+        lines = (ROOT / name).read_text("utf-8").splitlines()
+        text = "\n".join(ln for ln in lines if not ln.lstrip().startswith("#"))
+        for variable in re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", text):
+            assert variable in samples, f"{name}: {variable} in no env file"
+    cluster = env_file(ROOT / "cluster.env")
+    assert set(cluster) - set(samples) <= {"TICKET_LOCK_LIFETIME", "AURORA_LOG_FORMAT",
+                                           "AURORA_DATABASE_URL"}  # fmt: skip

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 240.0
 DEV_ENV = ROOT / "dev.env"
+TOPOLOGY_ENV = ROOT / "topology.env"
 LOGS = ROOT / ".runtime"
 
 
@@ -33,14 +34,19 @@ class StartupError(RuntimeError):
     """A server exited or did not answer in time while starting."""
 
 
-def dev_environment(path: Path = DEV_ENV) -> dict[str, str]:
-    """The sample settings of ``dev.env`` (``NAME=value`` lines, ``#`` comments)."""
-    samples = {}
+def env_file(path: Path) -> dict[str, str]:
+    """The settings of a file like ``dev.env``: ``NAME=value`` lines, ``#`` comments."""
+    values = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         name, sep, value = line.strip().partition("=")
         if sep and not name.startswith("#"):
-            samples[name] = value
-    return samples
+            values[name] = value
+    return values
+
+
+def dev_environment(path: Path = DEV_ENV) -> dict[str, str]:
+    """What ``make`` gives in development: ``dev.env``'s samples, ``topology.env``."""
+    return {**env_file(TOPOLOGY_ENV), **env_file(path)}
 
 
 def bot_environment() -> dict[str, str]:
@@ -75,7 +81,12 @@ def _get(url: str) -> int:
         return 0
 
 
-def _wait_until_up(url: str, processes: list[subprocess.Popen[bytes]]) -> None:
+def wait_until_up(url: str, processes: list[subprocess.Popen[bytes]]) -> None:
+    """Waits for ``url`` to answer 200 while every one of ``processes`` runs.
+
+    Raises:
+        StartupError: a process exited, or the URL did not answer in time.
+    """
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
@@ -152,8 +163,8 @@ def running_bot(
         )
     base = f"http://127.0.0.1:{rasa_port}"
     try:
-        _wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes)
-        _wait_until_up(api_url(base, ready_path), processes)
+        wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes)
+        wait_until_up(api_url(base, ready_path), processes)
         yield base
     finally:
         for process in processes:

@@ -59,6 +59,10 @@ DEFAULT_STORE = "memory"
 DEFAULT_STORE_TIMEOUT_S = 0.5
 # How long a MsgId is remembered: WeChat's three tries span about 15 s.
 DEFAULT_DEDUP_TTL_S = 600
+# A replica running a turn holds the message's claim as a lease of this many
+# seconds, renewed while the turn runs; when the replica dies, the lease lapses
+# and WeChat's next try, on any replica, takes the turn over.
+DEFAULT_CLAIM_LEASE_S = 3.0
 # WeChat's messages are a few hundred bytes; anything this large is hostile.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 # WeChat's API server; tests and the simulator point this at 127.0.0.1.
@@ -124,6 +128,7 @@ class WeChatSettings:
         store: ``"memory"`` or a ``redis://`` URL for de-dup keys, tokens, menus.
         store_timeout_s: longest wait for Redis before serving from memory.
         dedup_ttl_s: how long a MsgId is remembered.
+        claim_lease_s: how long a turn's claim outlives its replica.
         max_body_bytes: largest accepted request body.
         rate_limit_messages: messages per user and window; 0: no limit.
         rate_limit_window_s: the rate limit's window.
@@ -151,6 +156,7 @@ class WeChatSettings:
     store: str = DEFAULT_STORE
     store_timeout_s: float = DEFAULT_STORE_TIMEOUT_S
     dedup_ttl_s: int = DEFAULT_DEDUP_TTL_S
+    claim_lease_s: float = DEFAULT_CLAIM_LEASE_S
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rate_limit_messages: int = DEFAULT_RATE_LIMIT_MESSAGES
     rate_limit_window_s: float = DEFAULT_RATE_LIMIT_WINDOW_S
@@ -219,6 +225,7 @@ class WeChatSettings:
                     values.get("store_timeout_s", DEFAULT_STORE_TIMEOUT_S)
                 ),
                 dedup_ttl_s=int(values.get("dedup_ttl_s", DEFAULT_DEDUP_TTL_S)),
+                claim_lease_s=float(values.get("claim_lease_s", DEFAULT_CLAIM_LEASE_S)),
                 max_body_bytes=int(
                     values.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
                 ),
@@ -290,6 +297,12 @@ class WeChatSettings:
             raise ConfigError("max_body_bytes must be at least 1024")
         if self.dedup_ttl_s < 30:
             raise ConfigError("dedup_ttl_s must cover WeChat's retries (at least 30 s)")
+        if not self.store_timeout_s < self.claim_lease_s <= 30:
+            # A renewal, every third of the lease, may take store_timeout_s; a
+            # lease longer than WeChat's 5 s between tries delays takeovers.
+            raise ConfigError(
+                "claim_lease_s must be over store_timeout_s and at most 30"
+            )
         if not (
             self.store == "memory" or self.store.startswith(("redis://", "rediss://"))
         ):

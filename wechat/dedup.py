@@ -1,14 +1,21 @@
 """Exactly-once turns: one Rasa turn per WeChat message, one outcome for all tries.
 
 WeChat sends a message up to three times. The first try to ``claim`` its key (an
-atomic set-if-absent with TTL) runs the turn; every try, on any replica, then waits
-for the turn's *decision*, also set-if-absent so exactly one wins:
+atomic set-if-absent) runs the turn; every try, on any replica, then waits for
+the turn's *decision*, also set-if-absent so exactly one wins:
 
 - ``passive:<xml>``: the first reply goes back in the HTTP answer; every try gets
   the same XML (WeChat shows only the answer of the try it still waits for);
 - ``api``: the replies go through the customer-service API; every try gets
   ``success``;
 - ``empty``: nothing to say; every try gets ``success``.
+
+The claim is a *lease*: it holds the running replica's token for
+``lease_s`` and that replica renews it (``hold``) until the turn is over, when
+it becomes ``done`` for ``ttl_s``. A replica that dies mid-turn stops renewing;
+the lease lapses, and the next try to look at it (a retry polling for the
+decision, or WeChat's next retry on any replica) claims it again and runs or
+finishes the turn (``channels.turns``).
 
 In this process a waiting try is woken by a future; a try on another replica polls
 the store and, when its own deadline comes first, decides ``api`` itself. Claims
@@ -20,7 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
+from wechat.config import DEFAULT_CLAIM_LEASE_S
 from wechat.erasure import user_prefix
 from wechat.storage import KeyValueStore
 
@@ -28,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 API = "api"
 EMPTY = "empty"
+# The claim of a turn that is over (a lease holds its replica's token instead).
+DONE = "done"
 PASSIVE_PREFIX = "passive:"
 # How often a try on another replica looks for the decision.
 POLL_S = 0.05
@@ -70,23 +83,37 @@ class Deduplicator:
 
     Args:
         store: memory or Redis.
-        ttl_s: how long claims and decisions are kept.
+        ttl_s: how long decisions and finished claims are kept.
         namespace: put before every key (the AppID), so accounts never collide.
+        lease_s: how long a claim outlives a replica that stops renewing it.
     """
 
-    def __init__(self, store: KeyValueStore, ttl_s: float, namespace: str) -> None:
+    def __init__(
+        self,
+        store: KeyValueStore,
+        ttl_s: float,
+        namespace: str,
+        lease_s: float = DEFAULT_CLAIM_LEASE_S,
+    ) -> None:
         self._store = store
         self._ttl_s = ttl_s
         self._namespace = namespace
+        self._lease_s = lease_s
+        # This replica's token in the claims it holds.
+        self._token = uuid.uuid4().hex
         self._local: dict[str, asyncio.Future[str]] = {}
 
     def _key(self, openid: str, kind: str, key: str) -> str:
         return f"{user_prefix(self._namespace, openid)}{kind}:{key}"
 
     async def claim(self, openid: str, key: str) -> bool:
-        """True for the one try that must run the turn of ``key`` (from ``openid``)."""
+        """True for the one try that must run the turn of ``key`` (from ``openid``).
+
+        Also true for a try that finds the lease of an earlier claim lapsed (its
+        replica died): that try takes the turn over.
+        """
         won = await self._store.set_if_absent(
-            self._key(openid, "claim", key), "1", self._ttl_s
+            self._key(openid, "claim", key), self._token, self._lease_s
         )
         if won:
             future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -96,6 +123,47 @@ class Deduplicator:
                 self._ttl_s, self._local.pop, key, None
             )
         return won
+
+    async def abandoned(self, openid: str, key: str) -> bool:
+        """Whether the turn of ``key`` was claimed and its lease has lapsed.
+
+        Only meaningful once the message was claimed: an absent claim then means
+        that no replica runs the turn and that it is not over.
+        """
+        return await self._store.get(self._key(openid, "claim", key)) is None
+
+    @asynccontextmanager
+    async def hold(self, openid: str, key: str) -> AsyncIterator[None]:
+        """Renews the lease of a claimed turn while the block runs, then ends it.
+
+        The claim becomes ``done`` for ``ttl_s`` afterwards, so no later try
+        takes the finished turn over.
+        """
+        claim = self._key(openid, "claim", key)
+        renewing = asyncio.ensure_future(self._renew(claim))
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            await self._store.set(claim, DONE, self._ttl_s)
+
+    async def _renew(self, claim: str) -> None:
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            try:
+                kept = await self._store.expire_if_equal(
+                    claim, self._token, self._lease_s
+                )
+            except Exception:  # the next renewal tries again
+                logger.exception("Renewing the lease %s failed.", claim)
+                continue
+            if not kept:
+                logger.warning(
+                    "The lease %s lapsed while its turn ran (this replica "
+                    "stalled or the store lost it); another try may take it over.",
+                    claim,
+                )
+                return
 
     async def decide(self, openid: str, key: str, decision: str) -> str:
         """Proposes ``decision``; returns the one that won (maybe another try's)."""
@@ -109,27 +177,50 @@ class Deduplicator:
             future.set_result(winner)
         return winner
 
+    async def decision(self, openid: str, key: str) -> str | None:
+        """The decision of ``key`` when there is one."""
+        return await self._store.get(self._key(openid, "decision", key))
+
     async def restore(self, openid: str, key: str, decision: str) -> None:
         """Writes back the claim and ``decision`` of ``key`` after an erasure.
 
         The message that asked for the erasure keeps its exactly-once guarantee
         against WeChat's retries; both keys expire with the other de-dup keys.
         """
-        await self._store.set(self._key(openid, "claim", key), "1", self._ttl_s)
+        await self._store.set(self._key(openid, "claim", key), DONE, self._ttl_s)
         await self._store.set(self._key(openid, "decision", key), decision, self._ttl_s)
 
-    async def wait(self, openid: str, key: str, timeout_s: float) -> str | None:
-        """Waits up to ``timeout_s`` for the decision; None when there is none yet."""
-        future = self._local.get(key)
-        if future is not None:
-            if future.done():
-                return future.result()
-            done, _ = await asyncio.wait({future}, timeout=max(0.0, timeout_s))
-            return future.result() if done else None
+    async def wait(
+        self,
+        openid: str,
+        key: str,
+        timeout_s: float,
+        on_takeover: Callable[[], None] | None = None,
+    ) -> str | None:
+        """Waits up to ``timeout_s`` for the decision; None when there is none yet.
+
+        A try waiting for another replica's turn also watches that turn's lease:
+        when it lapses, this try claims the turn and calls ``on_takeover`` (which
+        runs it here), then waits for it in this process.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
-            decision = await self._store.get(self._key(openid, "decision", key))
+            future = self._local.get(key)
+            if future is not None:
+                if future.done():
+                    return future.result()
+                remaining = max(0.0, deadline - loop.time())
+                done, _ = await asyncio.wait({future}, timeout=remaining)
+                return future.result() if done else None
+            decision = await self.decision(openid, key)
             if decision is not None or loop.time() >= deadline:
                 return decision
+            if (
+                on_takeover is not None
+                and await self.abandoned(openid, key)
+                and await self.claim(openid, key)
+            ):
+                on_takeover()
+                continue
             await asyncio.sleep(min(POLL_S, max(0.0, deadline - loop.time())))

@@ -76,6 +76,14 @@ class StoreError(WeChatChannelError):
     """The shared store (Redis) failed or did not answer in time."""
 
 
+class StoreTimeout(StoreError):
+    """The shared store did not answer within ``store_timeout_s``.
+
+    Also what a busy process sees when its event loop was held up longer than
+    the timeout while the answer was already there: worth one more try.
+    """
+
+
 class WeChatApiError(WeChatChannelError):
     """WeChat's API answered with a non-zero ``errcode`` (or not at all).
 

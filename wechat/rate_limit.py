@@ -7,12 +7,14 @@ store round trip per message, Redis ``INCR`` + ``PEXPIRE`` in one script).
 Key layout (under the store's own prefix, ``wechat:`` on Redis)::
 
     <app_id>:u:<openid>:rate      the message count of the current window
+    <app_id>:u:<openid>:rated:<key>  a message (its de-dup key) already counted
 
 It lies under ``wechat.erasure.user_prefix``, the prefix of every per-user key of
 the channel, so erasing a user (``erase_openid``) deletes it too.
 
-A WeChat retry of a message counts again; it is rare, since the first try is
-answered within WeChat's 5 s.
+A message counts once: WeChat's retries of it (which a replica that died, or a
+slow turn, makes common) are let through without counting, so a follower is
+never limited for what WeChat resent.
 """
 
 from __future__ import annotations
@@ -56,11 +58,22 @@ class RateLimiter:
         self._window_s = window_s
         self._namespace = namespace
 
-    async def check(self, openid: str) -> Verdict:
-        """Counts one message of ``openid`` and says whether it may be answered."""
+    async def check(self, openid: str, message: str | None = None) -> Verdict:
+        """Counts one message of ``openid`` and says whether it may be answered.
+
+        Args:
+            openid: the sender.
+            message: the message's de-dup key (``wechat.dedup.message_key``); a
+                message already counted passes without counting again.
+        """
         if self._limit <= 0:
             return Verdict.ALLOWED
         key = rate_key(self._namespace, openid)
+        counted = user_prefix(self._namespace, openid) + f"rated:{message}"
+        if message is not None and not await self._store.set_if_absent(
+            counted, "1", self._window_s
+        ):
+            return Verdict.ALLOWED
         count = await self._store.increment(key, self._window_s)
         if count <= self._limit:
             return Verdict.ALLOWED

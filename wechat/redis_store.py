@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from wechat.config import DEFAULT_STORE_TIMEOUT_S
-from wechat.errors import StoreError
+from wechat.errors import StoreError, StoreTimeout
 
 T = TypeVar("T")
 
@@ -21,6 +21,13 @@ T = TypeVar("T")
 _DELETE_IF_EQUAL = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
     return redis.call('del', KEYS[1])
+end
+return 0
+"""
+# Compare-and-renew: only the lease's holder extends it.
+_EXPIRE_IF_EQUAL = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
 end
 return 0
 """
@@ -59,9 +66,11 @@ class RedisStore:
 
     def __init__(self, client: Any, prefix: str = "wechat:") -> None:
         from redis.exceptions import RedisError
+        from redis.exceptions import TimeoutError as RedisTimeout
 
         self._redis = client
         self._prefix = prefix
+        self._timeouts = (RedisTimeout, asyncio.TimeoutError, TimeoutError)
         self._errors = (RedisError, OSError, asyncio.TimeoutError)
 
     @classmethod
@@ -91,6 +100,8 @@ class RedisStore:
     async def _call(self, command: Awaitable[T]) -> T:
         try:
             return await command
+        except self._timeouts as e:
+            raise StoreTimeout(f"Redis timed out: {type(e).__name__}: {e}") from e
         except self._errors as e:
             raise StoreError(f"Redis failed: {type(e).__name__}: {e}") from e
 
@@ -135,6 +146,13 @@ class RedisStore:
             self._redis.eval(_DELETE_IF_EQUAL, 1, self._prefix + key, value)
         )
         return bool(deleted)
+
+    async def expire_if_equal(self, key: str, value: str, ttl_s: float) -> bool:
+        """See ``KeyValueStore``: one Lua script, atomic on the server."""
+        renewed = await self._call(
+            self._redis.eval(_EXPIRE_IF_EQUAL, 1, self._prefix + key, value, _ms(ttl_s))
+        )
+        return bool(renewed)
 
     async def delete_prefix(self, prefix: str) -> int:
         """See ``KeyValueStore``: ``SCAN MATCH`` then ``DEL`` in batches."""

@@ -8,9 +8,10 @@ atomic primitives are ``set_if_absent`` (Redis ``SET NX PX``, which also builds
 
 Redis is never allowed to stop the channel: ``RedisStore`` calls time out after
 ``store_timeout_s`` and raise ``StoreError``, and ``FailoverStore`` (what
-``open_store`` returns for a Redis URL) then serves the call from this process's
-memory, logs a warning at most every 30 s and leaves Redis alone for a few seconds
-before trying again. Meanwhile de-dup and rate limits hold per replica only.
+``open_store`` returns for a Redis URL) then, after one more try for a timeout,
+serves the call from this process's memory, logs a warning at most every 30 s
+and leaves Redis alone for a few seconds before trying again. Meanwhile de-dup
+and rate limits hold per replica only.
 The protocol and the two stores that must honour it together (memory, failover)
 make this module a little over 300 lines; Redis lives in ``wechat.redis_store``.
 """
@@ -28,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 
 from telemetry.metrics import STORE_DEGRADED, STORE_FALLBACKS
 from wechat.config import DEFAULT_STORE_TIMEOUT_S
-from wechat.errors import StoreError
+from wechat.errors import StoreError, StoreTimeout
 from wechat.redis_store import RedisStore
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ class KeyValueStore(Protocol):
 
     async def delete_if_equal(self, key: str, value: str) -> bool:
         """Deletes ``key`` only while it still holds ``value``."""
+
+    async def expire_if_equal(self, key: str, value: str, ttl_s: float) -> bool:
+        """Gives ``key`` a new TTL only while it still holds ``value`` (a lease)."""
 
     async def delete_prefix(self, prefix: str) -> int:
         """Deletes every key that starts with ``prefix``; returns how many.
@@ -161,6 +165,13 @@ class MemoryStore:
             return True
         return False
 
+    async def expire_if_equal(self, key: str, value: str, ttl_s: float) -> bool:
+        """See ``KeyValueStore``."""
+        if self._live(key) == value:
+            self._data[key] = (value, self._clock() + ttl_s)
+            return True
+        return False
+
     async def delete_prefix(self, prefix: str) -> int:
         """See ``KeyValueStore``."""
         doomed = [key for key in self._data if key.startswith(prefix)]
@@ -226,7 +237,12 @@ class FailoverStore:
             STORE_FALLBACKS.inc()
             return await call(self._fallback)
         try:
-            result = await call(self._primary)
+            try:
+                result = await call(self._primary)
+            except StoreTimeout:
+                # Once more before giving up on the store: a process busy past
+                # the timeout (a long model call) times out calls Redis answered.
+                result = await call(self._primary)
         except StoreError as e:
             self._trip(e)
             STORE_FALLBACKS.inc()
@@ -278,6 +294,10 @@ class FailoverStore:
     async def delete_if_equal(self, key: str, value: str) -> bool:
         """See ``KeyValueStore``."""
         return await self._call(lambda s: s.delete_if_equal(key, value))
+
+    async def expire_if_equal(self, key: str, value: str, ttl_s: float) -> bool:
+        """See ``KeyValueStore``."""
+        return await self._call(lambda s: s.expire_if_equal(key, value, ttl_s))
 
     async def delete_prefix(self, prefix: str) -> int:
         """Deletes from memory and from the primary, which is always asked.

@@ -17,6 +17,7 @@ from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 from channels.activity_broker import ActivityBroker
 from marketing.store import MarketingStore
 from privacy.erasure import ERASE_PAYLOAD
+from tools.bot_servers import dev_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER = "channels.activity_broker.ActivityBroker"
@@ -35,12 +36,15 @@ def wechat(openid: str, **fields: str) -> dict[str, dict[str, str]]:
     return {"wechat": {"openid": openid, "msg_type": "text", **fields}}
 
 
-def test_endpoints_yml_names_the_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AURORA_ACTION_TOKEN", "t")
+def test_endpoints_yml_names_the_broker_of_the_single_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in dev_environment().items():
+        monkeypatch.setenv(name, value)
     config = read_endpoint_config(str(ROOT / "endpoints.yml"), "event_broker")
     assert config is not None and config.type == BROKER
     raw = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-    assert raw["event_broker"] == {"type": BROKER}
+    assert raw["event_broker"]["type"] == "${RASA_EVENT_BROKER}"
 
 
 async def test_rasa_loads_it_and_a_saved_tracker_lands_in_the_store(

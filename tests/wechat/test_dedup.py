@@ -91,3 +91,49 @@ async def test_a_replica_whose_deadline_comes_first_decides_api(
     assert await replica_a.decide("o1", "msg:10", passive("<late/>")) == API
     for store in redis_pair:
         await store.close()
+
+
+async def test_a_held_lease_outlives_its_ttl_and_ends_done(
+    redis_pair: list[KeyValueStore],
+) -> None:
+    replica_a = Deduplicator(redis_pair[0], 60, "wx1", lease_s=0.3)
+    replica_b = Deduplicator(redis_pair[1], 60, "wx1", lease_s=0.3)
+    assert await replica_a.claim("o1", "msg:20")
+    async with replica_a.hold("o1", "msg:20"):
+        # Several leases long: the holder renews it, nobody takes it over.
+        await asyncio.sleep(1.0)
+        assert not await replica_b.abandoned("o1", "msg:20")
+        assert not await replica_b.claim("o1", "msg:20")
+    await asyncio.sleep(0.5)
+    # Over: the claim stays (done) for the de-dup TTL, never taken over.
+    assert not await replica_b.abandoned("o1", "msg:20")
+    assert not await replica_b.claim("o1", "msg:20")
+    for store in redis_pair:
+        await store.close()
+
+
+async def test_a_waiting_try_takes_over_the_turn_of_a_dead_replica(
+    redis_pair: list[KeyValueStore],
+) -> None:
+    dead = Deduplicator(redis_pair[0], 60, "wx1", lease_s=0.3)
+    survivor = Deduplicator(redis_pair[1], 60, "wx1", lease_s=0.3)
+    assert await dead.claim("o1", "msg:21")  # and never renews: it died
+    taken: list[str] = []
+
+    def take_over() -> None:
+        taken.append("msg:21")
+        # The turn now runs here and decides.
+        asyncio.get_running_loop().call_later(
+            0.05,
+            lambda: asyncio.ensure_future(
+                survivor.decide("o1", "msg:21", passive("<xml>late</xml>"))
+            ),
+        )
+
+    decision = await survivor.wait("o1", "msg:21", 3.0, on_takeover=take_over)
+    assert taken == ["msg:21"]
+    assert decision == passive("<xml>late</xml>")
+    # Exactly one takeover: the claim is the survivor's now.
+    assert not await dead.claim("o1", "msg:21")
+    for store in redis_pair:
+        await store.close()

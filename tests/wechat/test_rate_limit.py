@@ -62,3 +62,13 @@ async def test_replicas_share_the_limit_through_redis(
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_retries_of_a_counted_message_pass_without_counting() -> None:
+    limiter = RateLimiter(MemoryStore(), 2, 60, "wx1")
+    assert await limiter.check("o1", "msg:1") is ALLOWED
+    # WeChat resends msg:1 twice: not counted, not limited.
+    assert await limiter.check("o1", "msg:1") is ALLOWED
+    assert await limiter.check("o1", "msg:1") is ALLOWED
+    assert await limiter.check("o1", "msg:2") is ALLOWED
+    assert await limiter.check("o1", "msg:3") is FIRST

@@ -42,6 +42,15 @@ async def test_set_without_ttl_and_delete_if_equal(store: KeyValueStore) -> None
     assert await store.get("k") is None
 
 
+async def test_a_lease_is_renewed_only_by_its_holder(store: KeyValueStore) -> None:
+    assert await store.set_if_absent("lease", "a", 0.1)
+    assert not await store.expire_if_equal("lease", "b", 10)
+    assert await store.expire_if_equal("lease", "a", 10)
+    await asyncio.sleep(0.2)
+    assert await store.get("lease") == "a"  # renewed past its first TTL
+    assert not await store.expire_if_equal("absent", "a", 10)
+
+
 async def test_store_lock_is_mutually_exclusive(store: KeyValueStore) -> None:
     inside = 0
     peak = 0

@@ -14,7 +14,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from tests.faults import TcpProxy
-from wechat.errors import StoreError
+from wechat.errors import StoreError, StoreTimeout
 from wechat.storage import FailoverStore, RedisStore
 
 TIMEOUT_S = 0.3
@@ -69,7 +69,8 @@ async def test_failover_answers_from_memory_warns_and_goes_back(
         assert not await store.set_if_absent("claim", "1", 60)
         assert await store.increment("rate", 60) == 1
         assert await store.set_if_absent_or_get("replay", "h", 60) is None
-        # One timeout at most, then Redis is skipped (circuit open).
+        # A timeout and its one retry at most, then Redis is skipped (circuit
+        # open).
         assert time.monotonic() - started < 3 * TIMEOUT_S
         assert store.degraded
         [warning] = warnings_of(caplog)
@@ -145,3 +146,30 @@ async def test_failover_shows_in_the_metrics_and_its_ping_asks_redis(
         await store.ping()
     finally:
         await store.close()
+
+
+async def test_one_late_answer_is_tried_again_before_failing_over(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A process busy past the timeout (a long model call) sees Redis time out."""
+    redis = RedisStore.from_url(redis_url, redis_prefix)
+
+    class LateOnce:
+        late = True
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(redis, name)
+
+        async def set_if_absent(self, key: str, value: str, ttl_s: float) -> bool:
+            if self.late:
+                self.late = False
+                raise StoreTimeout("Redis timed out: the loop was busy")
+            return await redis.set_if_absent(key, value, ttl_s)
+
+    store = FailoverStore(LateOnce())  # type: ignore[arg-type]
+    try:
+        assert await store.set_if_absent("claim", "1", 60)
+        assert not store.degraded
+        assert await redis.get("claim") == "1"
+    finally:
+        await redis.close()

@@ -1,0 +1,91 @@
+"""A replica that dies mid-turn: another try takes the turn over, once.
+
+The dead replica is played by a claim nobody renews (its lease lapses); the
+surviving replica is a real channel sharing the store, with a stub agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from tests.channels.conftest import ServeFactory
+from tests.wechat.fakes import APP_ID
+from wechat.dedup import API, Deduplicator, message_key
+from wechat.storage import MemoryStore
+
+LEASE_S = 0.3
+
+
+async def dead_replica_claims(store: MemoryStore, openid: str, key: str) -> None:
+    """A replica claims ``key`` and dies: it never renews nor decides."""
+    assert await Deduplicator(store, 60, APP_ID, lease_s=LEASE_S).claim(openid, key)
+
+
+async def test_a_try_waiting_for_a_dead_replica_runs_the_turn_itself(
+    serve: ServeFactory,
+) -> None:
+    store = MemoryStore()
+    served = await serve(store=store, claim_lease_s=LEASE_S, store_timeout_s=0.1)
+    message = served.sim.text("u1", "还在吗")
+    await dead_replica_claims(store, "u1", message_key(message))
+    answer = await served.sim.post(message)
+    await served.settle()
+    assert answer.text == "收到：还在吗"
+    assert served.agent.texts() == ["还在吗"]
+
+
+async def test_a_turn_saved_before_its_replica_died_is_not_run_again(
+    serve: ServeFactory,
+) -> None:
+    store = MemoryStore()
+    trackers = InMemoryTrackerStore(Domain.empty())
+    served = await serve(
+        store=store,
+        claim_lease_s=LEASE_S,
+        store_timeout_s=0.1,
+        tracker_store=lambda: trackers,
+    )
+    message = served.sim.text("u2", "运费多少")
+    key = message_key(message)
+    saved = DialogueStateTracker.from_events(
+        "u2",
+        [
+            UserUttered("运费多少", message_id=key),
+            ActionExecuted("utter_shipping"),
+            BotUttered("满99包邮"),
+            BotUttered("偏远地区除外"),
+            ActionExecuted("action_listen"),
+        ],
+    )
+    await trackers.save(saved)
+    await dead_replica_claims(store, "u2", key)
+    answer = await served.sim.post(message)
+    await served.settle()
+    # What the saved turn said, and no second turn.
+    assert answer.text == "满99包邮"
+    assert served.agent.messages == []
+    assert served.api.texts_for("u2") == ["偏远地区除外"]
+
+
+async def test_a_retry_of_a_decided_but_abandoned_turn_sends_what_is_owed(
+    serve: ServeFactory,
+) -> None:
+    store = MemoryStore()
+    served = await serve(store=store, claim_lease_s=LEASE_S, store_timeout_s=0.1)
+    message = served.sim.text("u3", "订单到哪了")
+    key = message_key(message)
+    await dead_replica_claims(store, "u3", key)
+    # It had decided to answer through the API, then died before sending.
+    dead = Deduplicator(store, 60, APP_ID, lease_s=LEASE_S)
+    assert await dead.decide("u3", key, API) == API
+    await asyncio.sleep(LEASE_S * 1.5)
+    answer = await served.sim.post(message)
+    await served.settle()
+    assert answer.body == "success"
+    assert served.agent.texts() == ["订单到哪了"]
+    assert served.api.texts_for("u3") == ["收到：订单到哪了"]
