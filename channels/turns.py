@@ -190,6 +190,7 @@ class TurnRunner:
             logger.info("WeChat retried %s; waiting for the first try's turn.", key)
 
         def take_over() -> None:
+            metrics.TAKEOVERS.inc()
             logger.warning(
                 "The replica running turn %s stopped; taking the turn over.", key
             )

@@ -114,6 +114,10 @@ APOLOGIES: Final = Counter(
     "outlived turn_timeout_s).",
     ["reason"],
 )
+TAKEOVERS: Final = Counter(
+    "aurora_takeovers",
+    "Turns taken over from a replica that stopped renewing its claim.",
+)
 DEDUP_HITS: Final = Counter(
     "aurora_dedup_hits",
     "Tries of a message that found it claimed (WeChat's retries): no second turn.",

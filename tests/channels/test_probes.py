@@ -18,7 +18,8 @@ from channels.wechat import WeChatInput
 from telemetry.exposition import TOKEN_ENV
 from tests.channels.asgi_client import AsgiClient
 from tests.channels.conftest import ServeFactory, StubAgent, make_settings
-from tests.wechat.fakes import TOKEN
+from tests.wechat.fakes import APP_ID, TOKEN
+from wechat.dedup import Deduplicator, message_key
 from wechat.storage import FailoverStore, KeyValueStore, MemoryStore, RedisStore
 
 METRICS = "/webhooks/wechat/metrics"
@@ -188,3 +189,20 @@ async def test_rejected_requests_are_counted_by_reason() -> None:
     name, labels = "aurora_requests_rejected_total", {"reason": "InvalidSignature"}
     assert value(after, name, **labels) - value(before, name, **labels) == 1
     assert TOKEN not in after
+
+
+async def test_a_turn_taken_over_from_a_dead_replica_is_counted(
+    serve: ServeFactory,
+) -> None:
+    store = MemoryStore()
+    served = await serve(store=store, claim_lease_s=0.3, store_timeout_s=0.1)
+    _, before = await get(served.url + METRICS)
+    message = served.sim.text("o_takeover_user", "还在吗")
+    # A replica claimed the message and died: nobody renews its lease.
+    dead = Deduplicator(store, 60, APP_ID, lease_s=0.3)
+    assert await dead.claim("o_takeover_user", message_key(message))
+    assert (await served.sim.post(message)).text == "收到：还在吗"
+    await served.settle()
+    _, after = await get(served.url + METRICS)
+    for name in ("aurora_takeovers_total", "aurora_dedup_hits_total"):
+        assert value(after, name) - value(before, name) == 1
