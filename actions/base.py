@@ -11,6 +11,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from telemetry.metrics import ACTION_ERRORS, action_label
+
 logger = logging.getLogger(__name__)
 
 # Said when an action breaks, so the customer is never left without an answer.
@@ -35,6 +37,7 @@ class SafeAction(Action, ABC):  # type: ignore[misc]
             return await self.respond(dispatcher, tracker, domain)
         except Exception:  # the action's boundary: an apology, never a crash
             logger.exception("Action '%s' failed; apologising instead.", self.name())
+            ACTION_ERRORS.labels(action_label(self.name())).inc()
             dispatcher.utter_message(response=APOLOGY_RESPONSE)
             return []
 

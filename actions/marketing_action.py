@@ -34,6 +34,7 @@ from marketing.store import IMPRESSION, Interaction, MarketingStore, utc_now
 from marketing.tracking import Shown, impressions
 from outbox.queue import DurableQueue, QueueError
 from privacy.cipher import DataCipher
+from telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class MarketingAction(CatalogAction, ABC):
                 self.settings.database_timeout_s,
                 self.name(),
             )
+        metrics.DATABASE_FALLBACKS.labels(metrics.READ).inc()
         return fallback
 
     async def _in_database_thread(self, work: Callable[[], T]) -> T:
@@ -152,8 +154,10 @@ class MarketingAction(CatalogAction, ABC):
             (then the customer must not be told it was done).
         """
         try:
-            return await self._in_database_thread(
-                functools.partial(keep, write, self._store_factory, self.outbox)
+            return _counted(
+                await self._in_database_thread(
+                    functools.partial(keep, write, self._store_factory, self.outbox)
+                )
             )
         except asyncio.TimeoutError:
             logger.error(
@@ -168,8 +172,8 @@ class MarketingAction(CatalogAction, ABC):
             logger.exception(
                 "%s lost: neither database nor outbox took it.", write.kind
             )
-            return Kept.LOST
-        return Kept.QUEUED
+            return _counted(Kept.LOST)
+        return _counted(Kept.QUEUED)
 
     def now(self) -> datetime:
         """The current time for logged events (UTC, naive)."""
@@ -265,3 +269,12 @@ def sentiment_of(tracker: Tracker) -> str | None:
     """The ``sentiment`` slot (``positive``, ``neutral``, ``negative``) or ``None``."""
     value: Any = tracker.get_slot("sentiment")
     return value if isinstance(value, str) else None
+
+
+def _counted(kept: Kept) -> Kept:
+    """``kept``, counted in ``aurora_database_fallbacks_total`` unless stored."""
+    if kept is Kept.QUEUED:
+        metrics.DATABASE_FALLBACKS.labels(metrics.OUTBOX).inc()
+    elif kept is Kept.LOST:
+        metrics.DATABASE_FALLBACKS.labels(metrics.LOST).inc()
+    return kept

@@ -3,11 +3,14 @@
 ``python -m actions.server`` serves the actions of this package as ``rasa run
 actions`` does, with two differences:
 
-- every request except ``GET /health`` must carry the token
+- every request except ``GET /health`` and ``GET /metrics`` must carry the token
   ``AURORA_ACTION_TOKEN``: Rasa sends it as ``?token=`` (``token:`` of the action
   endpoint in ``endpoints.yml``), other clients may send ``Authorization: Bearer``.
   No token: 401; a wrong one: 403 (compared in constant time);
 - it listens on 127.0.0.1 unless ``--host`` says otherwise;
+- ``GET /metrics`` serves Prometheus metrics behind ``AURORA_METRICS_TOKEN``, if
+  set (``actions.instrumentation``);
+- ``AURORA_LOG_FORMAT=json`` logs one JSON object per line (``telemetry``);
 - a thread replays the marketing outbox (``marketing.replayer``) while writes
   wait in it, so they reach the database soon after it is back;
 - with ``AURORA_SALES_WEBHOOK_URL`` set, a thread posts good leads to sales
@@ -38,6 +41,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.instrumentation import METRICS_PATH, instrument
 from marketing.connection import LazyStore
 from marketing.outbox import MarketingOutbox
 from marketing.replayer import OutboxReplayer
@@ -52,6 +56,10 @@ from marketing.settings import (
 )
 from marketing.store import MarketingStore
 from outbox.queue import DurableQueue, QueueError
+from telemetry import json_logs
+from telemetry.exposition import TOKEN_ENV as METRICS_TOKEN_ENV
+from telemetry.exposition import metrics_token
+from telemetry.json_logs import LogFormatError
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +70,9 @@ PRODUCTION_PROFILE: Final = PRODUCTION
 SAMPLE_ACTION_TOKEN: Final = "aurora-dev-action-token"
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 5055
-# rasa-sdk's liveness probe; answers without a token (it says nothing).
-OPEN_PATHS: Final = frozenset({"/health"})
+# rasa-sdk's liveness probe answers without a token (it says nothing); the
+# metrics have a token of their own (Prometheus must not hold the action token).
+OPEN_PATHS: Final = frozenset({"/health", METRICS_PATH})
 
 Middleware = Callable[[Request], Coroutine[None, None, HTTPResponse | None]]
 
@@ -125,16 +134,22 @@ def token_guard(token: str) -> Middleware:
     return guard
 
 
-def make_app(token: str | None, package: str = "actions") -> Sanic:
+def make_app(
+    token: str | None, package: str = "actions", metrics: str | None = None
+) -> Sanic:
     """rasa-sdk's action server app for ``package``, behind ``token`` when given.
 
     Args:
-        token: The token every request but ``/health`` must carry; None: open.
+        token: The token every request but ``/health`` and ``/metrics`` must
+            carry; None: open.
         package: The package of the actions.
+        metrics: The token ``/metrics`` wants (``AURORA_METRICS_TOKEN``); None:
+            open.
     """
     app: Sanic = create_app(package)
     if token is not None:
         app.register_middleware(token_guard(token), "request")
+    instrument(app, metrics)
     return app
 
 
@@ -174,17 +189,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         token = token_from(os.environ)
+        json_logs.log_format(os.environ)
         settings = load_settings()
         replayer = outbox_replayer(settings)
         notifier = sales_notifier(settings)
-    except (ServerConfigError, SettingsError, QueueError) as e:
+    except (ServerConfigError, SettingsError, QueueError, LogFormatError) as e:
         print(f"Action server not started: {e}", file=sys.stderr)
         return 2
     utils.configure_colored_logging(logging.INFO)
     utils.update_sanic_log_level()
+    json_logs.configure(os.environ)
     if token is None:
         logger.warning("%s is not set: the action server takes any request.", TOKEN_ENV)
-    app = make_app(token, args.actions)
+    scrape_token = metrics_token(os.environ)
+    if scrape_token is None and args.host != DEFAULT_HOST:
+        logger.warning(
+            "%s is not set: /metrics is open on %s.", METRICS_TOKEN_ENV, args.host
+        )
+    app = make_app(token, args.actions, scrape_token)
     replayer.start()
     if notifier is not None:
         notifier.start()

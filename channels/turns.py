@@ -54,6 +54,7 @@ from rasa.core.tracker_store import TrackerStore
 from channels.output import CHANNEL_NAME, WeChatCollector
 from channels.tracker_erasure import erase_conversation
 from channels.turn_recovery import recorded_replies
+from telemetry import metrics
 from wechat.config import WeChatSettings
 from wechat.dedup import API, EMPTY, Deduplicator, message_key, passive, passive_xml
 from wechat.delivery import Delivery, MessageSender
@@ -185,9 +186,11 @@ class TurnRunner:
         if claimed:
             self._spawn(self._drive(turn, on_new_message))
         else:
+            metrics.DEDUP_HITS.inc()
             logger.info("WeChat retried %s; waiting for the first try's turn.", key)
 
         def take_over() -> None:
+            metrics.TAKEOVERS.inc()
             logger.warning(
                 "The replica running turn %s stopped; taking the turn over.", key
             )
@@ -269,6 +272,7 @@ class TurnRunner:
                 replies = await self._replies(collector, inbound)
                 candidate = await self._passive_candidate(collector, replies, turn)
             else:
+                metrics.LATE_TURNS.inc()
                 logger.info(
                     "Turn %s is slower than the deadline; answering later.", key
                 )
@@ -283,6 +287,7 @@ class TurnRunner:
                     await self._handoffs.start(openid)
                     replies.append(TextOut(self._texts.handoff_late))
             transferred = collector.handoff_requested and decision == candidate
+            metrics.count_reply(_reply_kind(decision, transferred))
             if passive_xml(decision) is not None and not transferred:
                 replies = replies[1:]
                 if replies:
@@ -332,6 +337,7 @@ class TurnRunner:
         )
         apologised = turn.inbound.deliver_replies
         if apologised:
+            metrics.APOLOGY_TIMEOUT.inc()
             await self.deliver(turn.openid, [TextOut(self._texts.apology)])
         await running  # never cancelled: its replies and tracker still count
         return apologised
@@ -362,7 +368,8 @@ class TurnRunner:
     @staticmethod
     async def _run(on_new_message: OnNewMessage, message: UserMessage) -> None:
         try:
-            await on_new_message(message)
+            with metrics.timed(metrics.TURN):
+                await on_new_message(message)
         except Exception:  # Rasa's boundary
             # Replies already sent stay collected; the answer goes out as usual
             # (the apology when there is none).
@@ -378,6 +385,7 @@ class TurnRunner:
                 return []
             # Nothing at all: the action server is down, or Rasa failed.
             logger.warning("A WeChat turn ended without a reply; apologising.")
+            metrics.APOLOGY_NO_REPLY.inc()
             return [TextOut(self._texts.apology)]
         if await self._store.get(self._passive_only_key):
             # No customer-service API: everything must fit the one passive answer.
@@ -449,3 +457,12 @@ def _first_of(*sources: TrackerStoreSource | None) -> TrackerStoreSource:
         return None
 
     return first
+
+
+def _reply_kind(decision: str, transferred: bool) -> str:
+    """How a turn's message was answered, as ``aurora_replies_total`` counts it."""
+    if transferred:
+        return metrics.TRANSFER
+    if passive_xml(decision) is not None:
+        return metrics.PASSIVE
+    return metrics.EMPTY if decision == EMPTY else metrics.API

@@ -36,7 +36,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.output import CHANNEL_NAME, WeChatPushOutput
+from channels.probes import add_probes
 from channels.turns import MessageSender, TurnRunner
+from telemetry import json_logs
+from telemetry.correlation import bind_message, bind_request
+from telemetry.json_logs import LogFormatError
+from telemetry.metrics import RATE_LIMITED, REJECTED, REPLY, VERIFY, timed
 from wechat.api_client import WeChatApiClient
 from wechat.config import WeChatSettings
 from wechat.crypto import MessageCrypto
@@ -126,8 +131,10 @@ class WeChatInput(InputChannel):
         if not credentials:
             cls.raise_missing_credentials_exception()
         try:
+            # Rasa builds its channels once its own logging is set up.
+            json_logs.configure()
             return cls(WeChatSettings.from_credentials(credentials))
-        except ConfigError as error:
+        except (ConfigError, LogFormatError) as error:
             # Rasa prints its own exceptions as a message instead of a traceback.
             raise InvalidConfigException(str(error)) from error
 
@@ -161,12 +168,16 @@ class WeChatInput(InputChannel):
                 return response.text("forbidden", status=e.status)
             return response.text(args.get("echostr") or "")
 
+        add_probes(webhook, self.store)
+
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             started_at = asyncio.get_running_loop().time()
+            bind_request()
             try:
                 return await self._receive(request, on_new_message, started_at)
             except RequestRejected as e:
+                REJECTED.labels(type(e).__name__).inc()
                 logger.warning("WeChat request rejected (%d): %s", e.status, e)
                 return response.text(type(e).__name__, status=e.status)
             except Exception:  # the webhook's boundary: never a 5xx to WeChat
@@ -194,6 +205,7 @@ class WeChatInput(InputChannel):
         args = request.args
         timestamp = args.get("timestamp") or ""
         nonce = args.get("nonce") or ""
+        verify_started = time.perf_counter()
         verify_request(
             self.settings.token,
             args.get("signature"),
@@ -216,6 +228,8 @@ class WeChatInput(InputChannel):
             raise MalformedMessage(f"missing fields {missing}")
         if not fields["CreateTime"].isdigit():
             raise MalformedMessage("CreateTime is not a number")
+        VERIFY.observe(time.perf_counter() - verify_started)
+        bind_message(message_key(fields), fields["FromUserName"])
         answer = await self._over_limit(fields)
         if answer is None:
             inbound = to_inbound(fields, self._context)
@@ -228,9 +242,10 @@ class WeChatInput(InputChannel):
             )
         if answer == SUCCESS:
             return response.text(SUCCESS)
-        if encrypted and self._crypto is not None:
-            answer = self._crypto.encrypt(answer, nonce, str(int(time.time())))
-        return response.text(answer, content_type="application/xml")
+        with timed(REPLY):
+            if encrypted and self._crypto is not None:
+                answer = self._crypto.encrypt(answer, nonce, str(int(time.time())))
+            return response.text(answer, content_type="application/xml")
 
     def _decrypt(
         self, fields: dict[str, str], args: Any, timestamp: str, nonce: str
@@ -262,6 +277,7 @@ class WeChatInput(InputChannel):
         verdict = await self._rate_limiter.check(openid, message_key(fields))
         if verdict is Verdict.ALLOWED:
             return None
+        RATE_LIMITED.inc()
         logger.info("%s is over the rate limit; no turn for this message.", openid)
         if verdict is Verdict.LIMITED:
             return SUCCESS

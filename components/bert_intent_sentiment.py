@@ -52,6 +52,7 @@ from components.errors import BertIntentSentimentError
 from components.training_examples import dev_split, labelled_examples, review_examples
 from nlu import fingerprint
 from nlu.constants import SENTIMENT, SENTIMENT_LABELS, SENTIMENT_RANKING
+from telemetry.metrics import NLU, timed
 
 if TYPE_CHECKING:  # torch and transformers load only when a model is built
     from nlu.model import NluModel, TaggedEntity, TrainingConfig
@@ -324,8 +325,13 @@ class BertIntentSentimentClassifier(
 
         All texts go through the model in batches; a message without text is
         read as the empty text, so every message gets a valid prediction.
-        Entities are added to those earlier extractors found.
+        Entities are added to those earlier extractors found. Its duration is
+        the ``nlu`` stage of ``aurora_stage_seconds``.
         """
+        with timed(NLU):
+            return self._process(messages)
+
+    def _process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:
             for message in messages:
                 # Rasa's "no intent", as DIET gives it, so a FallbackClassifier

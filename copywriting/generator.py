@@ -19,6 +19,7 @@ from typing import Protocol
 from copywriting.compliance import clean
 from copywriting.prompts import facts_block, instructions, prompt_lines
 from copywriting.request import CopyRequest
+from telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class GuardedGenerator:
         task = asyncio.ensure_future(backend.generate(request))
         done, _ = await asyncio.wait({task}, timeout=self.timeout_s)
         if task not in done:
+            metrics.GENERATOR_FALLBACKS.labels(metrics.TIMEOUT).inc()
             logger.warning(
                 "Copy backend slower than %.1f s; sending the template.", self.timeout_s
             )
@@ -84,11 +86,13 @@ class GuardedGenerator:
             return ""
         error = task.exception()
         if error is not None:
+            metrics.GENERATOR_FALLBACKS.labels(metrics.ERROR).inc()
             logger.warning("Copy backend failed (%s); sending the template.", error)
             return ""
         echoes = ("\n".join(prompt_lines(request)), facts_block(request))
         text = clean(task.result(), echoes, instructions(request))
         if not text:
+            metrics.GENERATOR_FALLBACKS.labels(metrics.EMPTY_COPY).inc()
             logger.warning("Copy backend returned nothing usable; using the template.")
         return text
 

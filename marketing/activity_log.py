@@ -41,6 +41,7 @@ from marketing.event_records import (
 from marketing.outbox import DATABASE_DOWN
 from marketing.store import MarketingStore
 from outbox.queue import DurableQueue, Entry, QueueError
+from telemetry import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -245,9 +246,11 @@ class ActivityLog:
                 self._spill.put_many(kind, [(r.to_payload(), r.user_id) for r in group])
             except QueueError:
                 self.stats.lost += len(group)
+                metrics.DATABASE_FALLBACKS.labels(metrics.LOST).inc(len(group))
                 logger.exception("%d activity records lost.", len(group))
                 continue
             self.stats.spilled += len(group)
+            metrics.DATABASE_FALLBACKS.labels(metrics.ACTIVITY).inc(len(group))
             self._spilled = True
 
     def _replay(self) -> None:

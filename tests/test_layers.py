@@ -26,6 +26,7 @@ PLAIN = (
     "recommender",
     "rich_reply",
     "servers",
+    "telemetry",
     "wechat",
 )
 RASA = ("rasa", "rasa_sdk", "sanic")

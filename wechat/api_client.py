@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from telemetry.metrics import count_api_error
 from wechat.errors import WeChatApiError
 from wechat.storage import KeyValueStore, store_lock
 
@@ -153,6 +154,15 @@ class WeChatApiClient:
         path: str,
         params: dict[str, str],
         data: bytes | None = None,
+    ) -> dict[str, Any]:
+        try:
+            return await self._request(method, path, params, data)
+        except WeChatApiError as e:
+            count_api_error(e.errcode)
+            raise
+
+    async def _request(
+        self, method: str, path: str, params: dict[str, str], data: bytes | None
     ) -> dict[str, Any]:
         headers = {"Content-Type": "application/json; charset=utf-8"} if data else None
         try:

@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from outbox.queue import DurableQueue, Entry, QueueError
+from telemetry.correlation import unbind
+from telemetry.metrics import DELIVERY, timed
 from wechat.api_client import NOT_AUTHORISED, OUTSIDE_WINDOW, TRANSPORT_ERROR
 from wechat.config import DEFAULT_RETRY_QUEUE_PATH
 from wechat.errors import WeChatApiError
@@ -134,6 +136,10 @@ class Delivery:
         """Sends ``bodies`` to ``openid`` in order, or queues them; never raises."""
         if not bodies:
             return
+        with timed(DELIVERY):
+            await self._deliver(openid, bodies)
+
+    async def _deliver(self, openid: str, bodies: Sequence[Body]) -> None:
         await self.start()  # also after ``close``, with messages still queued
         async with self._exclusive(openid):
             if self._queued.get(openid):
@@ -242,6 +248,8 @@ class Delivery:
             self._worker = asyncio.ensure_future(self._work())
 
     async def _work(self) -> None:
+        # Started within some message's turn: its lines are about no message.
+        unbind()
         while not self._closing:
             # Cleared before the round reads the queue: a message queued meanwhile
             # wakes the next round at once.

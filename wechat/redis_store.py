@@ -171,6 +171,10 @@ class RedisStore:
             deleted += int(await self._redis.delete(*batch))
         return deleted
 
+    async def ping(self) -> None:
+        """See ``KeyValueStore``: ``PING``, bounded by the socket timeouts."""
+        await self._call(self._redis.ping())
+
     async def close(self) -> None:
         """Closes the connection pool."""
         await self._redis.close()

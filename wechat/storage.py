@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
+from telemetry.metrics import STORE_DEGRADED, STORE_FALLBACKS
 from wechat.config import DEFAULT_STORE_TIMEOUT_S
 from wechat.errors import StoreError, StoreTimeout
 from wechat.redis_store import RedisStore
@@ -83,6 +84,13 @@ class KeyValueStore(Protocol):
 
         Raises:
             StoreError: the store could not be reached, so keys may remain.
+        """
+
+    async def ping(self) -> None:
+        """Returns when the store answers (readiness).
+
+        Raises:
+            StoreError: it does not answer in time.
         """
 
     async def close(self) -> None:
@@ -172,6 +180,9 @@ class MemoryStore:
             self._data.pop(key, None)
         return live
 
+    async def ping(self) -> None:
+        """Always answers: this process's memory."""
+
     async def close(self) -> None:
         """Nothing to release."""
 
@@ -209,14 +220,21 @@ class FailoverStore:
         self._skip_until = -math.inf
         self._warned_at = -math.inf
         self._failing = False
+        self._answered = False
 
     @property
     def degraded(self) -> bool:
         """True while calls are served from memory (the primary is failing)."""
         return self._failing
 
+    @property
+    def answered(self) -> bool:
+        """True once the primary has answered a call or a ping since start."""
+        return self._answered
+
     async def _call(self, call: Callable[[KeyValueStore], Awaitable[T]]) -> T:
         if self._clock() < self._skip_until:
+            STORE_FALLBACKS.inc()
             return await call(self._fallback)
         try:
             try:
@@ -227,15 +245,19 @@ class FailoverStore:
                 result = await call(self._primary)
         except StoreError as e:
             self._trip(e)
+            STORE_FALLBACKS.inc()
             return await call(self._fallback)
+        self._answered = True
         if self._failing:
             self._failing = False
+            STORE_DEGRADED.set(0)
             logger.warning("The shared store answers again; back to using it.")
         return result
 
     def _trip(self, error: StoreError) -> None:
         now = self._clock()
         self._failing = True
+        STORE_DEGRADED.set(1)
         self._skip_until = now + self._retry_after_s
         if now - self._warned_at >= self._warn_every_s:
             self._warned_at = now
@@ -286,6 +308,15 @@ class FailoverStore:
         """
         deleted = await self._fallback.delete_prefix(prefix)
         return deleted + await self._primary.delete_prefix(prefix)
+
+    async def ping(self) -> None:
+        """Asks the primary only: readiness is about the shared store.
+
+        Raises:
+            StoreError: the primary does not answer.
+        """
+        await self._primary.ping()
+        self._answered = True
 
     async def close(self) -> None:
         """Closes both stores."""

@@ -17,6 +17,7 @@ import click
 from marketing.cli.context import CliContext, user_errors
 from marketing.settings import load_settings
 from privacy import masking
+from telemetry import json_logs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +36,7 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     with user_errors("settings"):
+        json_logs.configure()
         settings = load_settings()
     if database_url:
         settings = replace(settings, database_url=database_url)

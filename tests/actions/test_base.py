@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from prometheus_client import REGISTRY
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -28,6 +29,15 @@ async def test_a_failing_action_still_answers(
     assert texts(dispatcher) == [
         "抱歉，小极这边出了点小问题😥 请稍后再试，或回复“人工”联系客服。"
     ]
+
+
+async def test_a_failing_action_is_counted_as_an_error(
+    dispatcher: CollectingDispatcher, make_tracker: TrackerFactory
+) -> None:
+    name, labels = "aurora_action_errors_total", {"action": "action_broken"}
+    before = REGISTRY.get_sample_value(name, labels) or 0.0
+    await _Broken().run(dispatcher, make_tracker("你好"), {})
+    assert REGISTRY.get_sample_value(name, labels) == before + 1
 
 
 def test_latest_value_prefers_this_turns_entity(make_tracker: TrackerFactory) -> None:

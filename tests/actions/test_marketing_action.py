@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -47,6 +48,11 @@ class _History(MarketingAction):
 NOTHING: tuple[Interaction, ...] = ()
 
 
+def fallbacks(kind: str) -> float:
+    labels = {"kind": kind}
+    return REGISTRY.get_sample_value("aurora_database_fallbacks_total", labels) or 0.0
+
+
 def _buggy(store: MarketingStore) -> tuple[Interaction, ...]:
     raise KeyError("a bug in store code")
 
@@ -56,7 +62,9 @@ async def test_a_database_that_is_down_gives_the_fallback(
 ) -> None:
     action = _History(catalog, broken_store)
     nothing: list[Interaction] = []
+    before = fallbacks("read")
     assert await action.db(lambda s: s.history("u1"), nothing) is nothing
+    assert fallbacks("read") == before + 1
     dispatcher = CollectingDispatcher()
     await action.run(dispatcher, make_tracker("你好"), {})
     assert dispatcher.messages[0]["text"] == "0"
@@ -111,7 +119,9 @@ async def test_a_hung_database_costs_the_timeout_and_loses_no_opt_out(
     pg_proxy.hang()
     started = time.monotonic()
     later = make_tracker(intent="unsubscribe", sender_id="o_later")
+    queued = fallbacks("outbox")
     events = await action.run(CollectingDispatcher(), later, {})
+    assert fallbacks("outbox") == queued + 1
     assert time.monotonic() - started < 3.0
     assert events == [{"event": "slot", "timestamp": None, "name": "marketing_opt_out",
                        "value": True}]  # fmt: skip

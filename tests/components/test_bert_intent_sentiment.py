@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from rasa.core.agent import Agent
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -565,6 +566,14 @@ def test_load_without_a_trained_model_keeps_messages_safe(
     assert unclassified.get(INTENT) == {"name": None, "confidence": 0.0}
     assert unclassified.get(INTENT_RANKING_KEY) == []
     assert unclassified.get(SENTIMENT) is None
+
+
+def test_process_is_the_nlu_stage_of_the_metrics(load_component: Factory) -> None:
+    component = load_component()
+    labels = {"stage": "nlu"}
+    before = REGISTRY.get_sample_value("aurora_stage_seconds_count", labels) or 0.0
+    component.process([Message(data={TEXT: "你好"})])
+    assert REGISTRY.get_sample_value("aurora_stage_seconds_count", labels) == before + 1
 
 
 def test_broken_saved_model_is_a_clear_error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
 
 from copywriting.generator import (
     MODEL_VARIANT,
@@ -53,6 +54,23 @@ async def test_failing_or_empty_backend_falls_back_to_the_template(
 ) -> None:
     copy = await GuardedGenerator(backend, TemplateGenerator()).generate(REQUEST)
     assert copy.variant == TEMPLATE_VARIANT and copy.text
+
+
+@pytest.mark.parametrize(
+    ("backend", "timeout_s", "reason"),
+    [
+        (Fixed("late", delay=5), 0.2, "timeout"),
+        (Broken(), 2.0, "error"),
+        (Fixed(""), 2.0, "empty"),
+    ],
+)
+async def test_each_fallback_is_counted_with_its_reason(
+    backend: Broken | Fixed, timeout_s: float, reason: str
+) -> None:
+    name, labels = "aurora_generator_fallbacks_total", {"reason": reason}
+    before = REGISTRY.get_sample_value(name, labels) or 0.0
+    await GuardedGenerator(backend, TemplateGenerator(), timeout_s).generate(REQUEST)
+    assert REGISTRY.get_sample_value(name, labels) == before + 1
 
 
 async def test_an_echoed_prompt_never_reaches_the_customer() -> None:

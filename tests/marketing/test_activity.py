@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from catalog.model import Catalog
 from marketing.activity import (
@@ -150,11 +151,14 @@ def test_down_then_back_sets_aside_and_replays(
     def store() -> MarketingStore:
         return marketing_db if up["now"] else broken_store()
 
+    name, labels = "aurora_database_fallbacks_total", {"kind": "activity"}
+    before = REGISTRY.get_sample_value(name, labels) or 0.0
     log = ActivityLog(store, spill, retry_after_s=0.05, flush_interval_s=0.05).start()
     log.add(record(1))
     log.add(record(2))
     assert log.flush()
     assert spill.pending(SPILLED) == 2
+    assert REGISTRY.get_sample_value(name, labels) == before + 2
     assert activity_rows(marketing_db) == []
     up["now"] = True
     deadline = time.monotonic() + 10

@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 
 from outbox.queue import DurableQueue
+from telemetry import correlation
 from tests.wechat.fakes import APP_ID, APP_SECRET
 from tools.wechat_sim.fake_api import FakeWeChatApi
-from wechat.api_client import WeChatApiClient
+from wechat.api_client import TRANSPORT_ERROR, WeChatApiClient
 from wechat.delivery import QUEUE_KIND, Delivery
+from wechat.errors import WeChatApiError
 from wechat.storage import MemoryStore
 
 DeliveryFactory = Callable[..., Delivery]
@@ -206,3 +208,33 @@ async def test_erase_without_a_queue_file_creates_none(
 ) -> None:
     assert await make_delivery().erase("o1") == 0
     assert not (tmp_path / "retry.db").exists()
+
+
+class IdRecordingApi:
+    """Fails the first ``failures`` sends (-1); records each send's correlation id."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.ids: list[str | None] = []
+
+    async def send_message(self, body: dict[str, Any]) -> None:
+        self.ids.append(correlation.correlation_id())
+        if len(self.ids) <= self.failures:
+            raise WeChatApiError(TRANSPORT_ERROR, "busy")
+
+
+async def test_the_background_resend_logs_under_no_message_s_id(
+    make_delivery: DeliveryFactory,
+) -> None:
+    api = IdRecordingApi(failures=3)  # every foreground try fails: queued
+    delivery = make_delivery(api=api)
+
+    async def a_turn() -> str:
+        bound = correlation.bind_message("msg:1", "o1")
+        await delivery.deliver("o1", [text("o1", "晚到的回复")])
+        return bound
+
+    bound = await asyncio.ensure_future(a_turn())
+    await until_sent(delivery)
+    assert api.ids[:3] == [bound] * 3  # the turn's own tries
+    assert api.ids[3:] == [None]  # resent by the task the turn started

@@ -162,3 +162,9 @@ async def test_memory_store_sweeps_expired_keys() -> None:
     for i in range(100):
         await store.set(f"new{i}", "v", ttl_s=1)
     assert len(store._data) < 200
+
+
+async def test_ping_answers_while_the_store_does(store: KeyValueStore) -> None:
+    await store.ping()
+    await store.set("after-ping", "1", 60)
+    assert await store.get("after-ping") == "1"

@@ -11,6 +11,7 @@ import logging
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.faults import TcpProxy
 from wechat.errors import StoreError, StoreTimeout
@@ -124,6 +125,27 @@ async def test_delete_prefix_says_when_redis_keys_may_remain(
     finally:
         await store.close()
         await direct.close()
+
+
+async def test_failover_shows_in_the_metrics_and_its_ping_asks_redis(
+    redis_proxy: TcpProxy, redis_prefix: str
+) -> None:
+    store = FailoverStore(proxied(redis_proxy, redis_prefix), retry_after_s=60)
+    before = REGISTRY.get_sample_value("aurora_store_fallbacks_total") or 0.0
+    try:
+        await store.ping()
+        redis_proxy.stop()
+        assert await store.get("k") is None  # fails over (one timeout)
+        assert await store.get("k") is None  # circuit open: memory at once
+        assert REGISTRY.get_sample_value("aurora_store_fallbacks_total") == before + 2
+        assert REGISTRY.get_sample_value("aurora_store_degraded") == 1
+        # Readiness asks Redis itself, whatever the circuit says.
+        with pytest.raises(StoreError):
+            await store.ping()
+        redis_proxy.start()
+        await store.ping()
+    finally:
+        await store.close()
 
 
 async def test_one_late_answer_is_tried_again_before_failing_over(
