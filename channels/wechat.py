@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 from channels.output import CHANNEL_NAME, WeChatPushOutput
 from channels.probes import add_probes
 from channels.turns import MessageSender, TurnRunner
+from channels.warmup import warm_up
 from telemetry import json_logs
 from telemetry.correlation import bind_message, bind_request
 from telemetry.json_logs import LogFormatError
@@ -119,6 +120,9 @@ class WeChatInput(InputChannel):
             self.store, settings.timestamp_window_s, settings.app_id
         )
         self.runner = TurnRunner(settings, self.store, self.api, texts=self.texts)
+        # Set once the model ran once (channels.warmup); readiness waits for it.
+        self.warmed = False
+        self._warming: asyncio.Future[None] | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -168,7 +172,20 @@ class WeChatInput(InputChannel):
                 return response.text("forbidden", status=e.status)
             return response.text(args.get("echostr") or "")
 
-        add_probes(webhook, self.store)
+        add_probes(webhook, self.store, warmed=lambda: self.warmed)
+
+        @webhook.listener("after_server_start")
+        async def warm(app: Any, *_: Any) -> None:
+            # Rasa loads the agent before the server starts; tests may have none.
+            agent = getattr(app.ctx, "agent", None)
+
+            async def run() -> None:
+                if agent is not None and agent.is_ready():
+                    await warm_up(agent)
+                self.warmed = True
+
+            # In the background: the liveness probe answers meanwhile.
+            self._warming = asyncio.ensure_future(run())
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:

@@ -61,8 +61,10 @@ DEFAULT_STORE_TIMEOUT_S = 0.5
 DEFAULT_DEDUP_TTL_S = 600
 # A replica running a turn holds the message's claim as a lease of this many
 # seconds, renewed while the turn runs; when the replica dies, the lease lapses
-# and WeChat's next try, on any replica, takes the turn over.
-DEFAULT_CLAIM_LEASE_S = 3.0
+# and WeChat's next try, on any replica, takes the turn over. Longer than a busy
+# process may stall (a lapse runs the turn twice), shorter than WeChat's 10 s
+# between its first and last try.
+DEFAULT_CLAIM_LEASE_S = 6.0
 # WeChat's messages are a few hundred bytes; anything this large is hostile.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 # WeChat's API server; tests and the simulator point this at 127.0.0.1.

@@ -157,10 +157,21 @@ class Deduplicator:
             except Exception:  # the next renewal tries again
                 logger.exception("Renewing the lease %s failed.", claim)
                 continue
-            if not kept:
+            if kept:
+                continue
+            # Lapsed (this process stalled past the lease, or the store failed
+            # over and lost it): take it back unless another try has it now.
+            try:
+                regained = await self._store.set_if_absent(
+                    claim, self._token, self._lease_s
+                )
+            except Exception:
+                logger.exception("Renewing the lease %s failed.", claim)
+                continue
+            if not regained:
                 logger.warning(
-                    "The lease %s lapsed while its turn ran (this replica "
-                    "stalled or the store lost it); another try may take it over.",
+                    "The lease %s lapsed while its turn ran and another try "
+                    "took the turn over.",
                     claim,
                 )
                 return

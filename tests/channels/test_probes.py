@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import uuid
@@ -164,6 +165,41 @@ async def test_ready_once_the_agent_is_loaded(
         status, body = await client.request("GET", READY)
     assert status == (200 if expected["status"] == "ready" else 503)
     assert json.loads(body) == expected
+
+
+class ColdAgent(ReadyAgent):
+    """An agent whose first run waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+        self.release = asyncio.Event()
+        self.parsed: list[str] = []
+        self.processor = self
+        self.domain = None
+        self.predicted = 0
+
+    async def parse_message(self, text: str) -> dict[str, Any]:
+        self.parsed.append(text)
+        await self.release.wait()
+        return {"text": text, "intent": {"name": "greet", "confidence": 1.0}}
+
+    def predict_next_with_tracker(self, tracker: Any) -> None:
+        self.predicted += 1
+
+
+async def test_not_ready_until_the_model_ran_once() -> None:
+    agent = ColdAgent()
+    async with channel_app(MemoryStore(), agent) as client:
+        status, body = await client.request("GET", READY)
+        assert status == 503
+        agent.release.set()
+        for _ in range(50):
+            status, body = await client.request("GET", READY)
+            if status == 200:
+                break
+            await asyncio.sleep(0.02)
+    assert status == 200 and json.loads(body) == {"status": "ready"}
+    assert agent.parsed == ["你好"] and agent.predicted == 1
 
 
 async def test_not_ready_while_redis_is_really_unavailable() -> None:
