@@ -60,7 +60,8 @@ from wechat.dedup import API, EMPTY, Deduplicator, message_key, passive, passive
 from wechat.delivery import Delivery, MessageSender
 from wechat.erasure import erase_openid
 from wechat.handoff import Handoffs, wants_the_bot_back
-from wechat.mapping import DirectReply, Inbound
+from wechat.inflight import InFlight
+from wechat.mapping import DirectReply, Inbound, MappingContext, to_inbound
 from wechat.menus import MenuMemory
 from wechat.rendering import (
     SUCCESS,
@@ -131,6 +132,9 @@ class TurnRunner:
             on_not_authorised=self._passive_only,
         )
         self._delivery_started = False
+        # Turns in progress on any replica, for the sweep; keys driven here.
+        self._inflight = InFlight(store, settings.app_id, settings.dedup_ttl_s)
+        self._driving: set[str] = set()
         # Strong references: the loop keeps only weak ones to running tasks.
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -184,6 +188,7 @@ class TurnRunner:
         deadline_at = turn.deadline_at
         claimed = await self._dedup.claim(openid, key)
         if claimed:
+            await self._inflight.add(openid, key, fields)
             self._spawn(self._drive(turn, on_new_message))
         else:
             metrics.DEDUP_HITS.inc()
@@ -235,9 +240,80 @@ class TurnRunner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def sweep(
+        self,
+        on_new_message: OnNewMessage,
+        context: MappingContext,
+        tracker_store: TrackerStoreSource | None = None,
+    ) -> int:
+        """Finishes the turns whose replica died after WeChat got its answer.
+
+        Such a turn gets no retry from WeChat to take it over (``wechat.inflight``):
+        its lease lapsed, its claim is free. Claimed here, it runs as a late turn:
+        replies the decision still owes go through the API, or, when the dead
+        replica had saved the turn, what it said (``channels.turn_recovery``).
+
+        Returns:
+            How many turns this pass took over.
+        """
+        taken = 0
+        for openid, key in await self._inflight.turns():
+            if key in self._driving or not await self._dedup.abandoned(openid, key):
+                continue
+            fields = await self._inflight.fields(openid, key)
+            if fields is None:  # over long ago, or erased
+                await self._inflight.remove(openid, key)
+                continue
+            if not await self._dedup.claim(openid, key):
+                continue
+            metrics.TAKEOVERS.inc()
+            logger.warning(
+                "The replica running turn %s stopped after WeChat's answer; "
+                "finishing the turn here.",
+                key,
+            )
+            now = asyncio.get_running_loop().time()
+            turn = _Turn(
+                key=key,
+                openid=openid,
+                account=fields.get("ToUserName") or self._settings.account,
+                inbound=to_inbound(fields, context),
+                deadline_at=now,  # WeChat has its answer: the API from here
+                timeout_at=now + self._turn_timeout_s,
+                tracker_store=_first_of(tracker_store, self._tracker_store),
+                taken_over=True,
+            )
+            self._spawn(self._drive(turn, on_new_message))
+            taken += 1
+        return taken
+
+    async def sweep_forever(
+        self,
+        on_new_message: OnNewMessage,
+        context: MappingContext,
+        tracker_store: TrackerStoreSource | None = None,
+        every_s: float | None = None,
+    ) -> None:
+        """Sweeps every ``every_s`` (half the lease by default) until cancelled."""
+        pause = every_s or self._settings.claim_lease_s / 2
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                await self.sweep(on_new_message, context, tracker_store)
+            except Exception:  # the next pass tries again
+                logger.exception("Sweeping abandoned turns failed.")
+
     async def _drive(self, turn: _Turn, on_new_message: OnNewMessage) -> None:
-        async with self._dedup.hold(turn.openid, turn.key):
-            await self._drive_held(turn, on_new_message)
+        self._driving.add(turn.key)
+        try:
+            async with self._dedup.hold(turn.openid, turn.key):
+                await self._drive_held(turn, on_new_message)
+        finally:
+            self._driving.discard(turn.key)
+        try:
+            await self._inflight.remove(turn.openid, turn.key)
+        except Exception:  # the sweep drops it once the claim is done
+            logger.exception("Unregistering turn %s failed.", turn.key)
 
     async def _drive_held(self, turn: _Turn, on_new_message: OnNewMessage) -> None:
         key, openid, inbound = turn.key, turn.openid, turn.inbound

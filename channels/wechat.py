@@ -123,6 +123,7 @@ class WeChatInput(InputChannel):
         # Set once the model ran once (channels.warmup); readiness waits for it.
         self.warmed = False
         self._warming: asyncio.Future[None] | None = None
+        self._sweeping: asyncio.Future[None] | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -186,6 +187,14 @@ class WeChatInput(InputChannel):
 
             # In the background: the liveness probe answers meanwhile.
             self._warming = asyncio.ensure_future(run())
+            # Turns of replicas that died after WeChat got its answer.
+            self._sweeping = asyncio.ensure_future(
+                self.runner.sweep_forever(
+                    on_new_message,
+                    self._context,
+                    tracker_store=lambda: getattr(agent, "tracker_store", None),
+                )
+            )
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
@@ -205,6 +214,8 @@ class WeChatInput(InputChannel):
 
         @webhook.listener("after_server_stop")
         async def close(*_: Any) -> None:
+            if self._sweeping is not None:
+                self._sweeping.cancel()
             await self.runner.drain()
             closer = getattr(self.api, "close", None)
             if closer is not None:

@@ -171,6 +171,23 @@ class RedisStore:
             deleted += int(await self._redis.delete(*batch))
         return deleted
 
+    async def delete(self, key: str) -> None:
+        """See ``KeyValueStore``: ``DEL``."""
+        await self._call(self._redis.delete(self._prefix + key))
+
+    async def add_member(self, key: str, member: str) -> None:
+        """See ``KeyValueStore``: ``SADD``."""
+        await self._call(self._redis.sadd(self._prefix + key, member))
+
+    async def remove_member(self, key: str, member: str) -> None:
+        """See ``KeyValueStore``: ``SREM``."""
+        await self._call(self._redis.srem(self._prefix + key, member))
+
+    async def members(self, key: str) -> frozenset[str]:
+        """See ``KeyValueStore``: ``SMEMBERS``."""
+        found = await self._call(self._redis.smembers(self._prefix + key))
+        return frozenset(str(member) for member in found)
+
     async def ping(self) -> None:
         """See ``KeyValueStore``: ``PING``, bounded by the socket timeouts."""
         await self._call(self._redis.ping())

@@ -86,6 +86,18 @@ class KeyValueStore(Protocol):
             StoreError: the store could not be reached, so keys may remain.
         """
 
+    async def delete(self, key: str) -> None:
+        """Deletes ``key`` (nothing when absent)."""
+
+    async def add_member(self, key: str, member: str) -> None:
+        """Adds ``member`` to the set ``key`` (kept until removed)."""
+
+    async def remove_member(self, key: str, member: str) -> None:
+        """Removes ``member`` from the set ``key``."""
+
+    async def members(self, key: str) -> frozenset[str]:
+        """The members of the set ``key`` (empty when absent)."""
+
     async def ping(self) -> None:
         """Returns when the store answers (readiness).
 
@@ -102,6 +114,7 @@ class MemoryStore:
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
+        self._sets: dict[str, set[str]] = {}
         self._clock = clock
         self._writes = 0
 
@@ -179,6 +192,26 @@ class MemoryStore:
         for key in doomed:
             self._data.pop(key, None)
         return live
+
+    async def delete(self, key: str) -> None:
+        """See ``KeyValueStore``."""
+        self._data.pop(key, None)
+
+    async def add_member(self, key: str, member: str) -> None:
+        """See ``KeyValueStore``."""
+        self._sets.setdefault(key, set()).add(member)
+
+    async def remove_member(self, key: str, member: str) -> None:
+        """See ``KeyValueStore``."""
+        members = self._sets.get(key)
+        if members is not None:
+            members.discard(member)
+            if not members:
+                del self._sets[key]
+
+    async def members(self, key: str) -> frozenset[str]:
+        """See ``KeyValueStore``."""
+        return frozenset(self._sets.get(key, ()))
 
     async def ping(self) -> None:
         """Always answers: this process's memory."""
@@ -308,6 +341,22 @@ class FailoverStore:
         """
         deleted = await self._fallback.delete_prefix(prefix)
         return deleted + await self._primary.delete_prefix(prefix)
+
+    async def delete(self, key: str) -> None:
+        """See ``KeyValueStore``."""
+        await self._call(lambda s: s.delete(key))
+
+    async def add_member(self, key: str, member: str) -> None:
+        """See ``KeyValueStore``."""
+        await self._call(lambda s: s.add_member(key, member))
+
+    async def remove_member(self, key: str, member: str) -> None:
+        """See ``KeyValueStore``."""
+        await self._call(lambda s: s.remove_member(key, member))
+
+    async def members(self, key: str) -> frozenset[str]:
+        """See ``KeyValueStore``."""
+        return await self._call(lambda s: s.members(key))
 
     async def ping(self) -> None:
         """Asks the primary only: readiness is about the shared store.

@@ -16,6 +16,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from tests.channels.conftest import ServeFactory
 from tests.wechat.fakes import APP_ID
 from wechat.dedup import API, Deduplicator, message_key
+from wechat.inflight import InFlight
+from wechat.mapping import MappingContext
 from wechat.storage import MemoryStore
 
 LEASE_S = 0.3
@@ -89,3 +91,35 @@ async def test_a_retry_of_a_decided_but_abandoned_turn_sends_what_is_owed(
     assert answer.body == "success"
     assert served.agent.texts() == ["订单到哪了"]
     assert served.api.texts_for("u3") == ["收到：订单到哪了"]
+
+
+async def test_a_turn_whose_replica_died_after_answering_success_is_finished(
+    serve: ServeFactory,
+) -> None:
+    """No retry comes (WeChat had ``success``): the sweep finishes the turn."""
+    store = MemoryStore()
+    served = await serve(store=store, claim_lease_s=LEASE_S, store_timeout_s=0.1)
+    message = served.sim.text("u4", "发票怎么开")
+    key = message_key(message)
+    # The dead replica registered and claimed the turn, decided "api" (WeChat
+    # got success), and died before the turn ran.
+    await InFlight(store, APP_ID, 60).add("u4", key, to_fields(message))
+    await dead_replica_claims(store, "u4", key)
+    await Deduplicator(store, 60, APP_ID, lease_s=LEASE_S).decide("u4", key, API)
+    # The channel's own sweep (every half lease) finds it once the lease lapsed.
+    assert served.agent.messages == []
+    for _ in range(50):
+        await asyncio.sleep(LEASE_S / 2)
+        if served.agent.messages:
+            break
+    await served.settle()
+    assert served.agent.texts() == ["发票怎么开"]
+    assert served.api.texts_for("u4") == ["收到：发票怎么开"]
+    # Over: unregistered, and no later sweep runs it again.
+    assert await InFlight(store, APP_ID, 60).turns() == []
+    context = MappingContext(menu={})
+    assert await served.channel.runner.sweep(served.agent, context) == 0
+
+
+def to_fields(message: dict[str, object]) -> dict[str, str]:
+    return {name: str(value) for name, value in message.items()}

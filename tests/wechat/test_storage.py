@@ -168,3 +168,18 @@ async def test_ping_answers_while_the_store_does(store: KeyValueStore) -> None:
     await store.ping()
     await store.set("after-ping", "1", 60)
     assert await store.get("after-ping") == "1"
+
+
+async def test_sets_and_delete(store: KeyValueStore) -> None:
+    assert await store.members("s") == frozenset()
+    await store.add_member("s", "a")
+    await store.add_member("s", "b")
+    await store.add_member("s", "a")
+    assert await store.members("s") == {"a", "b"}
+    await store.remove_member("s", "a")
+    await store.remove_member("s", "absent")
+    assert await store.members("s") == {"b"}
+    await store.set("k", "v", 60)
+    await store.delete("k")
+    await store.delete("never-set")
+    assert await store.get("k") is None
