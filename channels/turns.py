@@ -82,6 +82,8 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 TrackerStoreSource = Callable[[], "TrackerStore | None"]
 # After a 48001 the account is treated as passive-only for this long.
 PASSIVE_ONLY_TTL_S = 3600
+# How often a turn looks whether the follower's earlier messages are done.
+EARLIER_POLL_S = 0.1
 
 __all__ = ["MessageSender", "TurnRunner"]
 
@@ -186,9 +188,11 @@ class TurnRunner:
             tracker_store=_first_of(tracker_store, self._tracker_store),
         )
         deadline_at = turn.deadline_at
+        # Registered before the claim: a replica that dies right after claiming
+        # leaves the turn where the sweep finds it.
+        await self._inflight.add(openid, key, fields)
         claimed = await self._dedup.claim(openid, key)
         if claimed:
-            await self._inflight.add(openid, key, fields)
             self._spawn(self._drive(turn, on_new_message))
         else:
             metrics.DEDUP_HITS.inc()
@@ -258,7 +262,11 @@ class TurnRunner:
         """
         taken = 0
         for openid, key in await self._inflight.turns():
-            if key in self._driving or not await self._dedup.abandoned(openid, key):
+            if (
+                key in self._driving
+                or not await self._dedup.abandoned(openid, key)
+                or await self._dedup.awaited(openid, key)
+            ):
                 continue
             fields = await self._inflight.fields(openid, key)
             if fields is None:  # over long ago, or erased
@@ -272,6 +280,8 @@ class TurnRunner:
                 "finishing the turn here.",
                 key,
             )
+            # No try waits here for a passive answer: the API, unless decided.
+            await self._dedup.decide(openid, key, API)
             now = asyncio.get_running_loop().time()
             turn = _Turn(
                 key=key,
@@ -422,6 +432,7 @@ class TurnRunner:
         self, turn: _Turn, on_new_message: OnNewMessage, message: UserMessage
     ) -> None:
         """Runs the turn, or, taken over, replays what its saved turn said."""
+        await self._after_earlier_turns(turn)
         store = turn.tracker_store() if turn.tracker_store is not None else None
         if turn.taken_over and store is not None:
             try:
@@ -440,6 +451,28 @@ class TurnRunner:
                     await message.output_channel.send_response(turn.openid, reply)
                 return
         await self._run(on_new_message, message)
+
+    async def _after_earlier_turns(self, turn: _Turn) -> None:
+        """Waits for the follower's earlier messages still in progress.
+
+        One follower's messages reach Rasa in the order they were sent even when
+        they land on different replicas: say the replica running the first one
+        dies and nginx sends the next one elsewhere. The earlier turn is then
+        finished first, by its replica or, once its lease lapses, by a sweep.
+        Bounded by ``turn_timeout_s``: a turn never waits for ever.
+        """
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self._turn_timeout_s
+        while loop.time() < give_up_at:
+            pending = [
+                key
+                for key in await self._inflight.earlier(turn.openid, turn.key)
+                if not await self._dedup.over(turn.openid, key)
+            ]
+            if not pending:
+                return
+            await asyncio.sleep(EARLIER_POLL_S)
+        logger.warning("Turn %s stopped waiting for earlier messages.", turn.key)
 
     @staticmethod
     async def _run(on_new_message: OnNewMessage, message: UserMessage) -> None:

@@ -189,28 +189,29 @@ async def conversation(
 async def burst(
     cluster: dict[str, Any], sims: list[WeChatSimulator], openid: str, sent: Sent
 ) -> None:
-    """One user's quick burst, alternating between the two replicas.
+    """One user's quick burst through nginx, 0.4 s apart, not waiting for answers.
 
-    Messages 0.3 s apart, not waiting for answers: Rasa's lock store in Redis
-    must keep them in order although different replicas run them. A try that a
-    killed replica dropped is retried through nginx, as WeChat's would be.
+    Sent while a replica is killed: the follower's first messages reach the
+    replica nginx hashes them to, the rest the other one once it died, and those
+    in flight on the dead one come back through nginx or a sweep. Turns must
+    still run once each, in the order the follower sent the messages.
     """
-    nginx, *replicas = sims
+    nginx = sims[0]
 
-    async def send(fields: dict[str, Any], replica: WeChatSimulator) -> bool:
-        reply = await replica.post(fields)
-        if reply.status == 0:
-            reply = await nginx.send(fields)
-        return bool(reply.fields)
+    async def send(fields: dict[str, Any]) -> bool:
+        return await answered(cluster, nginx, fields)
 
     tasks = []
     for index in range(MESSAGES):
-        replica = replicas[index % len(replicas)]
-        fields = replica.text(openid, UTTERANCES[index])
+        fields = nginx.text(openid, UTTERANCES[index])
         sent.msg_ids.append(f"msg:{fields['MsgId']}")
-        tasks.append(asyncio.ensure_future(send(fields, replica)))
-        await asyncio.sleep(0.3)
-    sent.answered += sum(await asyncio.gather(*tasks))
+        tasks.append(asyncio.ensure_future(send(fields)))
+        await asyncio.sleep(0.4)
+    for ok, msg_id in zip(await asyncio.gather(*tasks), sent.msg_ids, strict=True):
+        if ok:
+            sent.answered += 1
+        else:
+            sent.lost.append(msg_id)
 
 
 def user_messages(cluster: dict[str, Any]) -> dict[str, list[tuple[str, bool]]]:
@@ -249,32 +250,32 @@ async def test_every_message_is_answered_once_in_order_with_a_replica_killed(
     talking = asyncio.gather(
         *(conversation(cluster, sims, o, s) for o, s in talkers.items())
     )
-    # Bursts across both replicas first, while the others talk: their order is
-    # Redis's lock store's to keep (a message in flight on a replica that dies
-    # runs when WeChat resends it, after what the follower sent next).
-    await asyncio.gather(*(burst(cluster, sims, o, s) for o, s in bursters.items()))
-    # Then kill a replica while the conversations' turns run on it.
+    await asyncio.sleep(3.0)
+    bursting = asyncio.gather(
+        *(burst(cluster, sims, o, s) for o, s in bursters.items())
+    )
+    # Kill a replica in the middle of the bursts, while conversations run on it.
     await asyncio.sleep(1.0)
     assert not talking.done(), "the conversations ended before the kill"
     running.kill("rasa-1")
-    await talking
+    await asyncio.gather(talking, bursting)
     for sim in sims:
         await sim.close()
     # Late API replies of taken-over turns.
     await asyncio.sleep(2.0)
 
     tracked = user_messages(cluster)
-    lost = {o: s.lost for o, s in talkers.items() if s.lost}
+    lost = {o: s.lost for o, s in {**talkers, **bursters}.items() if s.lost}
     assert not lost, f"not answered: {lost}"
     for openid, sent in {**talkers, **bursters}.items():
         ids = [message_id for message_id, _ in tracked.get(openid, [])]
         assert ids == sent.msg_ids, f"{openid}: tracker {ids} != sent {sent.msg_ids}"
         unanswered = [m for m, replied in tracked[openid] if not replied]
         assert not unanswered, f"{openid}: no bot reply after {unanswered}"
-    for openid, sent in bursters.items():
-        # Every burst message reached the user: passively, else through the
-        # API (a turn may send several API messages: a lower bound).
-        seen = sent.answered + len(cluster["api"].texts_for(openid))
-        assert seen >= MESSAGES, f"{openid} saw {seen} answers"
+    # The kill hit turns in flight: the survivor took some over (or finished
+    # them in a sweep), which is what this test is about.
     survivor_log = (cluster["folder"] / "rasa-2.log").read_text(errors="replace")
-    print("takeovers on the surviving replica:", survivor_log.count("taking the turn"))
+    takeovers = survivor_log.count("taking the turn over")
+    takeovers += survivor_log.count("finishing the turn here")
+    print(f"turns taken over by the surviving replica: {takeovers}")
+    assert takeovers >= 1

@@ -132,6 +132,14 @@ class Deduplicator:
         """
         return await self._store.get(self._key(openid, "claim", key)) is None
 
+    async def awaited(self, openid: str, key: str) -> bool:
+        """Whether a try of ``key`` is waiting for its decision right now."""
+        return await self._store.get(self._key(openid, "waiter", key)) is not None
+
+    async def over(self, openid: str, key: str) -> bool:
+        """Whether the turn of ``key`` has finished (its claim is ``done``)."""
+        return await self._store.get(self._key(openid, "claim", key)) == DONE
+
     @asynccontextmanager
     async def hold(self, openid: str, key: str) -> AsyncIterator[None]:
         """Renews the lease of a claimed turn while the block runs, then ends it.
@@ -216,6 +224,11 @@ class Deduplicator:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
+        if key not in self._local and timeout_s > 0:
+            # A try waits: it takes the turn over itself, the sweep leaves it be.
+            await self._store.set(
+                self._key(openid, "waiter", key), "1", max(timeout_s, 0.001)
+            )
         while True:
             future = self._local.get(key)
             if future is not None:

@@ -58,9 +58,7 @@ class InFlight:
 
     async def remove(self, openid: str, key: str) -> None:
         """The turn is over: forgets it."""
-        await self._store.remove_member(
-            self._register, _SEPARATOR.join((openid, key))
-        )
+        await self._store.remove_member(self._register, _SEPARATOR.join((openid, key)))
         await self._store.delete(self._fields_key(openid, key))
 
     async def turns(self) -> list[tuple[str, str]]:
@@ -72,6 +70,24 @@ class InFlight:
                 found.append((openid, key))
         return sorted(found)
 
+    async def earlier(self, openid: str, key: str) -> list[str]:
+        """The registered turns of ``openid`` sent before the turn of ``key``.
+
+        Sent before: an earlier ``CreateTime``, or the same second and a lower
+        ``MsgId`` (WeChat's ids grow); oldest first.
+        """
+        mine = await self.fields(openid, key)
+        if mine is None:
+            return []
+        found = []
+        for other_openid, other in await self.turns():
+            if other_openid != openid or other == key:
+                continue
+            theirs = await self.fields(openid, other)
+            if theirs is not None and _sent_at(theirs) < _sent_at(mine):
+                found.append((_sent_at(theirs), other))
+        return [other for _, other in sorted(found)]
+
     async def fields(self, openid: str, key: str) -> dict[str, str] | None:
         """The message of a registered turn; None when it is gone (erased)."""
         stored = await self._store.get(self._fields_key(openid, key))
@@ -79,3 +95,13 @@ class InFlight:
             return None
         loaded = json.loads(stored)
         return {str(k): str(v) for k, v in loaded.items()}
+
+
+def _sent_at(fields: Mapping[str, str]) -> tuple[int, int]:
+    """When the follower sent a message: (CreateTime, MsgId); 0 when absent."""
+
+    def number(name: str) -> int:
+        value = fields.get(name, "")
+        return int(value) if value.isdigit() else 0
+
+    return number("CreateTime"), number("MsgId") or number("MsgID")

@@ -123,3 +123,24 @@ async def test_a_turn_whose_replica_died_after_answering_success_is_finished(
 
 def to_fields(message: dict[str, object]) -> dict[str, str]:
     return {name: str(value) for name, value in message.items()}
+
+
+async def test_a_later_message_waits_for_an_earlier_one_its_replica_left(
+    serve: ServeFactory,
+) -> None:
+    """The first message died with its replica; the second landed here."""
+    store = MemoryStore()
+    served = await serve(store=store, claim_lease_s=LEASE_S, store_timeout_s=0.1)
+    first = served.sim.text("u5", "我想买耳机")
+    second = served.sim.text("u5", "要降噪的")
+    assert int(second["MsgId"]) > int(first["MsgId"])
+    await InFlight(store, APP_ID, 60).add("u5", message_key(first), to_fields(first))
+    await dead_replica_claims(store, "u5", message_key(first))
+    answer = await served.sim.post(second)
+    await served.settle()
+    # The sweep finished the first (through the API) before the second ran.
+    assert served.agent.texts() == ["我想买耳机", "要降噪的"]
+    assert "收到：我想买耳机" in served.api.texts_for("u5")
+    assert answer.text == "收到：要降噪的" or "收到：要降噪的" in served.api.texts_for(
+        "u5"
+    )
