@@ -192,7 +192,7 @@ lint: setup ## ruff
 typecheck: setup ## mypy (strict)
 	$(BIN)/mypy
 
-unit: setup assets browser deploy-tools ## pytest (no trained model needed)
+unit: setup assets browser deploy-tools nginx ## pytest (no trained model needed)
 	$(BIN)/pytest
 
 browser: ## Debian's chromium for the dashboard's browser test (apt-get, as root)
@@ -224,7 +224,7 @@ sentiment-report: train ## Sentiment classification report + confusion matrix in
 bench-nlu: assets ## Our NLU pipeline vs configs/diet_baseline.yml (~40 min on 2 cores)
 	$(BIN)/python -m benchmarks.nlu_bench --nlu $(NLU_TEST_FILE) --out $(RESULTS)/bench-nlu
 
-e2e: train ## The trained bot over HTTP: REST channel and action server
+e2e: train nginx ## The trained bot over HTTP: REST and WeChat channels, the cluster with a replica killed
 	$(BIN)/pytest -m e2e
 
 # --- deployment files (deploy/, docker-compose.yml) --------------------------------
