@@ -33,6 +33,7 @@ from tools.cluster import (
     Cluster,
     ClusterPorts,
     cluster_environment,
+    delete_queue,
     nginx_binary,
     running_cluster,
 )
@@ -111,22 +112,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                 pytest.fail(f"the cluster did not start: {e} (logs in {folder})")
     finally:
         api.stop()
-        _delete_queue(queue)
-
-
-def _delete_queue(queue: str) -> None:
-    import aio_pika
-
-    async def delete() -> None:
-        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
-        async with connection:
-            channel = await connection.channel()
-            await channel.queue_delete(queue)
-
-    try:
-        asyncio.run(delete())
-    except Exception:  # nothing to clean up without RabbitMQ or the queue
-        return
+        delete_queue({**environment, "RABBITMQ_QUEUE": queue})
 
 
 def simulator(cluster: dict[str, Any], url: str) -> WeChatSimulator:

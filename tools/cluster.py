@@ -16,6 +16,7 @@ nothing of the system's nginx is touched). Used by the cluster test and
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import signal
@@ -126,6 +127,27 @@ def cluster_environment(
         **dev_environment(),
         **env_file(CLUSTER_ENV),
     }
+
+
+def delete_queue(environment: Mapping[str, str]) -> None:
+    """Deletes the profile's RabbitMQ queue (a test's or benchmark's scratch one).
+
+    Nothing happens when RabbitMQ or the queue is not there.
+    """
+    import aio_pika
+
+    from marketing.rabbitmq import amqp_url, queue_name
+
+    async def delete() -> None:
+        connection = await aio_pika.connect(amqp_url(environment))
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(queue_name(environment))
+
+    try:
+        asyncio.run(delete())
+    except Exception:  # nothing to clean up
+        return
 
 
 def nginx_binary() -> str:
