@@ -17,7 +17,8 @@ reached both replicas. Here every change is one optimistic transaction (``WATCH`
 Two more changes: a waiting message looks again every ``WAIT_S`` instead of
 every second (a follower's burst is not slowed down by a second per message),
 and a live process renews its tickets, waiting or serving, every third of their
-lifetime. A ticket's lifetime (``TICKET_LOCK_LIFETIME``) is then how long a
+lifetime (Redis calls here are synchronous, as in Rasa's store: each bounded by
+``SOCKET_TIMEOUT_S``). A ticket's lifetime (``TICKET_LOCK_LIFETIME``) is then how long a
 replica that died holds the conversation up, not a limit on how long a message
 may queue or a turn may run: Rasa fails a message queued longer with
 ``LockError`` and lets the next one run beside a turn that runs longer.
@@ -27,19 +28,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from rasa.core.lock import Ticket, TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
+
 # How often a message waiting for its conversation's lock looks again.
 WAIT_S = 0.05
+# Longest wait for one Redis call (they block the event loop).
+SOCKET_TIMEOUT_S = 1.0
 
 # A change of a lock: the new lock (None deletes it) and what to return.
 Change = Callable[[TicketLock | None], tuple[TicketLock | None, T]]
@@ -55,7 +61,10 @@ class ReplicatedRedisLockStore(RedisLockStore):  # type: ignore[misc]
     """
 
     def __init__(self, endpoint_config: EndpointConfig) -> None:
-        super().__init__(host=endpoint_config.url, **endpoint_config.kwargs)
+        # Rasa's 10 s socket timeout would hold the event loop (these calls are
+        # synchronous) past a turn's lease; endpoints.yml may still set one.
+        options = {"socket_timeout": SOCKET_TIMEOUT_S, **endpoint_config.kwargs}
+        super().__init__(host=endpoint_config.url, **options)
 
     @asynccontextmanager
     async def lock(
@@ -64,31 +73,42 @@ class ReplicatedRedisLockStore(RedisLockStore):  # type: ignore[misc]
         lock_lifetime: float = LOCK_LIFETIME,
         wait_time_in_seconds: float = WAIT_S,
     ) -> AsyncGenerator[TicketLock, None]:
-        """Waits for this message's turn in ``conversation_id``, holds it meanwhile."""
+        """Waits for this message's turn in ``conversation_id``, holds it meanwhile.
+
+        Raises:
+            LockError: the ticket expired while this process stalled past its
+                lifetime (its place is gone; Rasa's own store does the same).
+        """
         ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        renewing = asyncio.ensure_future(
+            self._renew(conversation_id, ticket, lock_lifetime)
+        )
         try:
             while True:
-                lock = self._change(
-                    conversation_id, _renewed(conversation_id, ticket, lock_lifetime)
-                )
+                lock = self.get_lock(conversation_id)
+                if lock is None or not any(t.number == ticket for t in lock.tickets):
+                    raise LockError(
+                        f"Could not acquire lock for conversation_id "
+                        f"'{conversation_id}'."
+                    )
                 if not lock.is_locked(ticket):
                     break
                 await asyncio.sleep(wait_time_in_seconds)
-            holding = asyncio.ensure_future(
-                self._hold(conversation_id, ticket, lock_lifetime)
-            )
-            try:
-                yield lock
-            finally:
-                holding.cancel()
+            yield lock
         finally:
+            renewing.cancel()
             self.cleanup(conversation_id, ticket)
 
-    async def _hold(self, conversation_id: str, ticket: int, lifetime: float) -> None:
-        """Renews the serving ticket while its turn runs, however long it takes."""
+    async def _renew(self, conversation_id: str, ticket: int, lifetime: float) -> None:
+        """Renews the ticket, waiting or serving, every third of its lifetime."""
         while True:
             await asyncio.sleep(lifetime / 3)
-            self._change(conversation_id, _renewed(conversation_id, ticket, lifetime))
+            try:
+                self._change(
+                    conversation_id, _renewed(conversation_id, ticket, lifetime)
+                )
+            except Exception:  # the next renewal tries again
+                logger.exception("Renewing a conversation lock's ticket failed.")
 
     def _change(self, conversation_id: str, change: Change[T]) -> T:
         """Applies ``change`` to the stored lock atomically; returns its result."""
@@ -145,20 +165,16 @@ class ReplicatedRedisLockStore(RedisLockStore):  # type: ignore[misc]
 def _renewed(
     conversation_id: str, ticket_number: int, lifetime: float
 ) -> Callable[[TicketLock | None], tuple[TicketLock, TicketLock]]:
-    """Drops expired tickets and renews (or restores) a waiting message's own."""
+    """Drops expired tickets and renews a live message's own."""
 
     def renew(lock: TicketLock | None) -> tuple[TicketLock, TicketLock]:
         lock = lock or TicketLock(conversation_id)
         lock.remove_expired_tickets()
         expires = time.time() + lifetime
         mine = next((t for t in lock.tickets if t.number == ticket_number), None)
+        # An expired ticket is not put back: its number may be another's now.
         if mine is not None:
             mine.expires = expires
-        else:  # this process stalled past the lifetime: back into its place
-            lock.tickets.append(Ticket(ticket_number, expires))
-            lock.tickets = type(lock.tickets)(
-                sorted(lock.tickets, key=lambda t: t.number)
-            )
         return lock, lock
 
     return renew

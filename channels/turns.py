@@ -189,8 +189,10 @@ class TurnRunner:
         )
         deadline_at = turn.deadline_at
         # Registered before the claim: a replica that dies right after claiming
-        # leaves the turn where the sweep finds it.
-        await self._inflight.add(openid, key, fields)
+        # leaves the turn where the sweep finds it. Not once the turn is over:
+        # a late retry must not bring a finished turn back.
+        if not await self._dedup.over(openid, key):
+            await self._inflight.add(openid, key, fields)
         claimed = await self._dedup.claim(openid, key)
         if claimed:
             self._spawn(self._drive(turn, on_new_message))
@@ -262,8 +264,11 @@ class TurnRunner:
         """
         taken = 0
         for openid, key in await self._inflight.turns():
+            age_s = await self._inflight.age_s(openid, key)
             if (
                 key in self._driving
+                # Younger than a lease: its try may be about to claim it.
+                or (age_s is not None and age_s < self._settings.claim_lease_s)
                 or not await self._dedup.abandoned(openid, key)
                 or await self._dedup.awaited(openid, key)
             ):

@@ -123,7 +123,6 @@ class WeChatInput(InputChannel):
         # Set once the model ran once (channels.warmup); readiness waits for it.
         self.warmed = False
         self._warming: asyncio.Future[None] | None = None
-        self._sweeping: asyncio.Future[None] | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -184,17 +183,16 @@ class WeChatInput(InputChannel):
                 if agent is not None and agent.is_ready():
                     await warm_up(agent)
                 self.warmed = True
-
-            # In the background: the liveness probe answers meanwhile.
-            self._warming = asyncio.ensure_future(run())
-            # Turns of replicas that died after WeChat got its answer.
-            self._sweeping = asyncio.ensure_future(
-                self.runner.sweep_forever(
+                # Turns of replicas that died after WeChat got its answer; from
+                # here on, so a taken-over turn finds the model loaded and warm.
+                await self.runner.sweep_forever(
                     on_new_message,
                     self._context,
                     tracker_store=lambda: getattr(agent, "tracker_store", None),
                 )
-            )
+
+            # In the background: the liveness probe answers meanwhile.
+            self._warming = asyncio.ensure_future(run())
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
@@ -214,8 +212,8 @@ class WeChatInput(InputChannel):
 
         @webhook.listener("after_server_stop")
         async def close(*_: Any) -> None:
-            if self._sweeping is not None:
-                self._sweeping.cancel()
+            if self._warming is not None:
+                self._warming.cancel()  # the warm-up, then the sweep
             await self.runner.drain()
             closer = getattr(self.api, "close", None)
             if closer is not None:

@@ -99,9 +99,10 @@ class Deduplicator:
         self._ttl_s = ttl_s
         self._namespace = namespace
         self._lease_s = lease_s
-        # This replica's token in the claims it holds.
-        self._token = uuid.uuid4().hex
         self._local: dict[str, asyncio.Future[str]] = {}
+        # The token of each claim this process holds: one per claim, so two
+        # drives of one message here never both count as its holder.
+        self._tokens: dict[str, str] = {}
 
     def _key(self, openid: str, kind: str, key: str) -> str:
         return f"{user_prefix(self._namespace, openid)}{kind}:{key}"
@@ -112,10 +113,15 @@ class Deduplicator:
         Also true for a try that finds the lease of an earlier claim lapsed (its
         replica died): that try takes the turn over.
         """
-        won = await self._store.set_if_absent(
-            self._key(openid, "claim", key), self._token, self._lease_s
+        token = uuid.uuid4().hex
+        # Set-if-absent-or-get, not set-if-absent: tried again after a timeout
+        # whose SET had landed, it still tells this claim's own token apart.
+        current = await self._store.set_if_absent_or_get(
+            self._key(openid, "claim", key), token, self._lease_s
         )
+        won = current is None or current == token
         if won:
+            self._tokens[key] = token
             future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
             self._local[key] = future
             # The future outlives the turn only as long as a retry may come.
@@ -148,20 +154,24 @@ class Deduplicator:
         takes the finished turn over.
         """
         claim = self._key(openid, "claim", key)
-        renewing = asyncio.ensure_future(self._renew(claim))
+        token = self._tokens.get(key, "")
+        renewing = asyncio.ensure_future(self._renew(claim, token))
         try:
             yield
         finally:
             renewing.cancel()
-            await self._store.set(claim, DONE, self._ttl_s)
+            self._tokens.pop(key, None)
+            # Only while still this turn's: a try that took it over (this
+            # process stalled past the lease) finishes it on its own.
+            current = await self._store.get(claim)
+            if current in (token, None):
+                await self._store.set(claim, DONE, self._ttl_s)
 
-    async def _renew(self, claim: str) -> None:
+    async def _renew(self, claim: str, token: str) -> None:
         while True:
             await asyncio.sleep(self._lease_s / 3)
             try:
-                kept = await self._store.expire_if_equal(
-                    claim, self._token, self._lease_s
-                )
+                kept = await self._store.expire_if_equal(claim, token, self._lease_s)
             except Exception:  # the next renewal tries again
                 logger.exception("Renewing the lease %s failed.", claim)
                 continue
@@ -170,13 +180,13 @@ class Deduplicator:
             # Lapsed (this process stalled past the lease, or the store failed
             # over and lost it): take it back unless another try has it now.
             try:
-                regained = await self._store.set_if_absent(
-                    claim, self._token, self._lease_s
+                current = await self._store.set_if_absent_or_get(
+                    claim, token, self._lease_s
                 )
             except Exception:
                 logger.exception("Renewing the lease %s failed.", claim)
                 continue
-            if not regained:
+            if current not in (None, token):
                 logger.warning(
                     "The lease %s lapsed while its turn ran and another try "
                     "took the turn over.",

@@ -20,7 +20,8 @@ register's member then finds nothing and is dropped by the next sweep.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from wechat.erasure import user_prefix
 from wechat.storage import KeyValueStore
@@ -35,11 +36,19 @@ class InFlight:
     Args:
         store: memory or Redis, shared by the replicas.
         namespace: the AppID, put before every key.
-        ttl_s: how long a turn's fields are kept at most (the de-dup TTL).
+        ttl_s: the de-dup TTL (the message is kept half of it).
+        clock: wall-clock seconds, shared by the replicas (tests).
     """
 
-    def __init__(self, store: KeyValueStore, namespace: str, ttl_s: float) -> None:
+    def __init__(
+        self,
+        store: KeyValueStore,
+        namespace: str,
+        ttl_s: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._store = store
+        self._clock = clock
         self._namespace = namespace
         self._ttl_s = ttl_s
         self._register = f"{namespace}:inflight"
@@ -48,11 +57,17 @@ class InFlight:
         return f"{user_prefix(self._namespace, openid)}turn:{key}"
 
     async def add(self, openid: str, key: str, fields: Mapping[str, str]) -> None:
-        """Registers the turn of ``key`` from ``openid`` with its message."""
+        """Registers the turn of ``key`` from ``openid`` with its message.
+
+        The message is kept half the de-dup TTL: long past any turn, and gone
+        well before the turn's finished claim, so a retry that registers a
+        finished turn again never makes it look abandoned later.
+        """
+        entry = {"fields": dict(fields), "registered_at": self._clock()}
         await self._store.set(
             self._fields_key(openid, key),
-            json.dumps(dict(fields), ensure_ascii=False),
-            self._ttl_s,
+            json.dumps(entry, ensure_ascii=False),
+            self._ttl_s / 2,
         )
         await self._store.add_member(self._register, _SEPARATOR.join((openid, key)))
 
@@ -90,11 +105,23 @@ class InFlight:
 
     async def fields(self, openid: str, key: str) -> dict[str, str] | None:
         """The message of a registered turn; None when it is gone (erased)."""
+        entry = await self._entry(openid, key)
+        return None if entry is None else entry[0]
+
+    async def age_s(self, openid: str, key: str) -> float | None:
+        """Seconds since the turn was (last) registered; None when it is gone."""
+        entry = await self._entry(openid, key)
+        return None if entry is None else self._clock() - entry[1]
+
+    async def _entry(
+        self, openid: str, key: str
+    ) -> tuple[dict[str, str], float] | None:
         stored = await self._store.get(self._fields_key(openid, key))
         if stored is None:
             return None
         loaded = json.loads(stored)
-        return {str(k): str(v) for k, v in loaded.items()}
+        fields = {str(k): str(v) for k, v in loaded["fields"].items()}
+        return fields, float(loaded["registered_at"])
 
 
 def _sent_at(fields: Mapping[str, str]) -> tuple[int, int]:

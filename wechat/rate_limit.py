@@ -13,8 +13,8 @@ It lies under ``wechat.erasure.user_prefix``, the prefix of every per-user key o
 the channel, so erasing a user (``erase_openid``) deletes it too.
 
 A message counts once: WeChat's retries of it (which a replica that died, or a
-slow turn, makes common) are let through without counting, so a follower is
-never limited for what WeChat resent.
+slow turn, makes common) get the verdict of its first try without counting, so
+a follower is never limited for what WeChat resent, nor let through by it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ import enum
 
 from wechat.erasure import user_prefix
 from wechat.storage import KeyValueStore
+
+# A message whose first try is being counted.
+_COUNTING = "counting"
 
 
 class Verdict(enum.Enum):
@@ -70,13 +73,21 @@ class RateLimiter:
             return Verdict.ALLOWED
         key = rate_key(self._namespace, openid)
         counted = user_prefix(self._namespace, openid) + f"rated:{message}"
-        if message is not None and not await self._store.set_if_absent(
-            counted, "1", self._window_s
-        ):
-            return Verdict.ALLOWED
+        if message is not None:
+            earlier = await self._store.set_if_absent_or_get(
+                counted, _COUNTING, self._window_s
+            )
+            if earlier is not None:
+                # A retry: the verdict of its first try (allowed while that
+                # one is still being counted).
+                return Verdict(earlier) if earlier != _COUNTING else Verdict.ALLOWED
         count = await self._store.increment(key, self._window_s)
         if count <= self._limit:
-            return Verdict.ALLOWED
-        if count == self._limit + 1:
-            return Verdict.LIMITED_FIRST
-        return Verdict.LIMITED
+            verdict = Verdict.ALLOWED
+        elif count == self._limit + 1:
+            verdict = Verdict.LIMITED_FIRST
+        else:
+            verdict = Verdict.LIMITED
+        if message is not None:
+            await self._store.set(counted, verdict.value, self._window_s)
+        return verdict

@@ -265,7 +265,9 @@ class FailoverStore:
         """True once the primary has answered a call or a ping since start."""
         return self._answered
 
-    async def _call(self, call: Callable[[KeyValueStore], Awaitable[T]]) -> T:
+    async def _call(
+        self, call: Callable[[KeyValueStore], Awaitable[T]], again: bool = True
+    ) -> T:
         if self._clock() < self._skip_until:
             STORE_FALLBACKS.inc()
             return await call(self._fallback)
@@ -273,8 +275,12 @@ class FailoverStore:
             try:
                 result = await call(self._primary)
             except StoreTimeout:
+                if not again:
+                    raise
                 # Once more before giving up on the store: a process busy past
                 # the timeout (a long model call) times out calls Redis answered.
+                # Only for calls whose repetition tells the same (or, for the
+                # set-if-absent ones, what was stored, which callers compare).
                 result = await call(self._primary)
         except StoreError as e:
             self._trip(e)
@@ -322,7 +328,8 @@ class FailoverStore:
 
     async def increment(self, key: str, ttl_s: float) -> int:
         """See ``KeyValueStore``."""
-        return await self._call(lambda s: s.increment(key, ttl_s))
+        # Not repeated after a timeout: an increment that landed would count twice.
+        return await self._call(lambda s: s.increment(key, ttl_s), again=False)
 
     async def delete_if_equal(self, key: str, value: str) -> bool:
         """See ``KeyValueStore``."""

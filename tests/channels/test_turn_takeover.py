@@ -144,3 +144,22 @@ async def test_a_later_message_waits_for_an_earlier_one_its_replica_left(
     assert answer.text == "收到：要降噪的" or "收到：要降噪的" in served.api.texts_for(
         "u5"
     )
+
+
+async def test_a_late_retry_of_a_finished_turn_does_not_register_it_again(
+    serve: ServeFactory,
+) -> None:
+    store = MemoryStore()
+    served = await serve(store=store, claim_lease_s=LEASE_S, store_timeout_s=0.1)
+    message = served.sim.text("u6", "谢谢")
+    first = await served.sim.post(message)
+    await served.settle()
+    assert await InFlight(store, APP_ID, 60).turns() == []
+    retry = await served.sim.post(message)  # WeChat's answer got lost: again
+    await served.settle()
+    assert retry.body == first.body
+    # Nothing for a sweep to find, then or once the lease would have lapsed.
+    assert await InFlight(store, APP_ID, 60).turns() == []
+    await asyncio.sleep(LEASE_S * 1.5)
+    assert await served.channel.runner.sweep(served.agent, MappingContext(menu={})) == 0
+    assert served.agent.texts() == ["谢谢"]

@@ -72,3 +72,12 @@ async def test_retries_of_a_counted_message_pass_without_counting() -> None:
     assert await limiter.check("o1", "msg:1") is ALLOWED
     assert await limiter.check("o1", "msg:2") is ALLOWED
     assert await limiter.check("o1", "msg:3") is FIRST
+
+
+async def test_a_retry_of_a_limited_message_stays_limited() -> None:
+    limiter = RateLimiter(MemoryStore(), 1, 60, "wx1")
+    assert await limiter.check("o1", "msg:1") is ALLOWED
+    assert await limiter.check("o1", "msg:2") is FIRST
+    assert await limiter.check("o1", "msg:2") is FIRST
+    assert await limiter.check("o1", "msg:3") is Verdict.LIMITED
+    assert await limiter.check("o1", "msg:3") is Verdict.LIMITED
