@@ -89,6 +89,9 @@ def test_the_routes_of_make_run_are_the_webhook_and_health_checks(
         "/",
         "/webhooks/wechat",
         "/webhooks/wechat/webhook",
+        # Operators' probes: nginx proxies neither (README "Metrics and logs").
+        "/webhooks/wechat/metrics",
+        "/webhooks/wechat/ready",
     }
     development = served_paths("credentials.dev.yml", enable_api=True)
     assert {
