@@ -96,6 +96,8 @@ def running_bot(
     environment: Mapping[str, str] | None = None,
     actions_port: int | None = None,
     action_url: str | None = None,
+    tracker_store_url: str | None = None,
+    enable_api: bool = True,
 ) -> Iterator[str]:
     """Runs actions and Rasa until the block ends; yields Rasa's base URL.
 
@@ -111,6 +113,10 @@ def running_bot(
         actions_port: The action server's port (a free one by default).
         action_url: Where Rasa calls the action server (a proxy in front of it);
             the action server itself by default.
+        tracker_store_url: An SQL tracker store (SQLAlchemy URL), as
+            ``endpoints.yml`` has one; Rasa's in-memory store by default.
+        enable_api: Serve Rasa's HTTP API (``--enable-api``, behind
+            ``RASA_API_TOKEN``); ``make run`` does not.
 
     Raises:
         StartupError: A server exited or did not come up.
@@ -124,7 +130,12 @@ def running_bot(
         "  token: ${AURORA_ACTION_TOKEN}\n"
         # Follower activity into the marketing store, as endpoints.yml has it.
         "event_broker:\n"
-        "  type: channels.activity_broker.ActivityBroker\n",
+        "  type: channels.activity_broker.ActivityBroker\n"
+        + (
+            f'tracker_store:\n  type: SQL\n  url: "{tracker_store_url}"\n'
+            if tracker_store_url
+            else ""
+        ),
         encoding="utf-8",
     )
     LOGS.mkdir(exist_ok=True)
@@ -140,10 +151,11 @@ def running_bot(
         "actions": [str(BIN / "python"), "-m", "actions.server",
                     "--port", str(actions_port)],
         "rasa": [str(BIN / "rasa"), "run", "-i", "127.0.0.1", "--port", str(rasa_port),
-                 "--enable-api", "--auth-token", env["RASA_API_TOKEN"],
                  "--credentials", str(credentials), "--endpoints", str(endpoints),
                  "--model", str(model)],
     }  # fmt: skip
+    if enable_api:
+        commands["rasa"] += ["--enable-api", "--auth-token", env["RASA_API_TOKEN"]]
     processes = []
     for process_name, command in commands.items():
         log = (LOGS / f"{name}-{process_name}.log").open("wb")
