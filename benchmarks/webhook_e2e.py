@@ -5,7 +5,9 @@ The bot runs as ``make run`` runs it, in processes of its own
 store and the activity event broker, and the action server
 ``python -m actions.server``. This process is only the load: ``users`` simulated
 WeChat users (signed and AES-encrypted like WeChat, with its retry rule) send
-``messages`` each, one at a time as people do, all users at once, and WeChat's API
+``messages`` each, one at a time as people do: all users at once and back to
+back, or with a think time before each message (then users arrive spread over
+the first pause, as a steady stream of people chatting does), and WeChat's API
 stand-in receives the answers that come later. A reply counts when the user would
 see it: the passive answer, or the first customer-service message for an answer
 that came later. Then the tracker store is read: one user event per message.
@@ -175,8 +177,9 @@ async def _user(
 ) -> None:
     pause = random.Random(openid)
     for index in range(count):
-        if index and think_s:
-            # A person reads the answer and types the next message.
+        if think_s:
+            # A person reads the answer and types the next message; the first
+            # one comes as late, so people arrive spread, not all at once.
             await asyncio.sleep(pause.uniform(0.5 * think_s, 1.5 * think_s))
         if index == 0:
             message = sim.event(openid, "subscribe", "qrscene_bench")
