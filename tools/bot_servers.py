@@ -113,8 +113,8 @@ def running_bot(
         actions_port: The action server's port (a free one by default).
         action_url: Where Rasa calls the action server (a proxy in front of it);
             the action server itself by default.
-        tracker_store_url: An SQL tracker store (SQLAlchemy URL), as
-            ``endpoints.yml`` has one; Rasa's in-memory store by default.
+        tracker_store_url: An SQL tracker store (SQLAlchemy URL) of the type
+            ``endpoints.yml`` names; Rasa's in-memory store by default.
         enable_api: Serve Rasa's HTTP API (``--enable-api``, behind
             ``RASA_API_TOKEN``); ``make run`` does not.
 
@@ -132,7 +132,10 @@ def running_bot(
         "event_broker:\n"
         "  type: channels.activity_broker.ActivityBroker\n"
         + (
-            f'tracker_store:\n  type: SQL\n  url: "{tracker_store_url}"\n'
+            "tracker_store:\n"
+            # As endpoints.yml has it: Rasa's SQL store, off the event loop.
+            "  type: channels.sql_tracker_store.ThreadedSQLTrackerStore\n"
+            f'  url: "{tracker_store_url}"\n'
             if tracker_store_url
             else ""
         ),
