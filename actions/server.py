@@ -11,7 +11,8 @@ actions`` does, with two differences:
 - a thread replays the marketing outbox (``marketing.replayer``) while writes
   wait in it, so they reach the database soon after it is back;
 - with ``AURORA_SALES_WEBHOOK_URL`` set, a thread posts good leads to sales
-  (``marketing.sales_webhook``), retrying with backoff.
+  (``marketing.sales_webhook``), retrying with backoff;
+- it reads the catalog, which every action shares, before it serves.
 
 In the production profile (``AURORA_PROFILE=production``) it refuses to start
 without a token or with the sample token of ``dev.env``; elsewhere it starts
@@ -38,6 +39,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.catalog_action import shared_catalog
+from catalog.errors import CatalogError
 from marketing.connection import LazyStore
 from marketing.outbox import MarketingOutbox
 from marketing.replayer import OutboxReplayer
@@ -158,6 +161,24 @@ def sales_notifier(settings: Settings) -> SalesNotifier | None:
     return SalesNotifier.from_settings(settings, _lazy_store(settings))
 
 
+def warm_up(read_catalog: Callable[[], object] = shared_catalog) -> bool:
+    """Reads the catalog every action shares before the first customer waits for it.
+
+    Args:
+        read_catalog: Reads and keeps the shared catalog.
+
+    Returns:
+        Whether it was read; if not, the error is logged and each action tries
+        again on its call (and apologises while the file stays broken).
+    """
+    try:
+        read_catalog()
+    except (OSError, CatalogError) as e:
+        logger.error("Catalog not read at start (%s); actions try again.", e)
+        return False
+    return True
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m actions.server``."""
     parser = argparse.ArgumentParser(description="The action server, token-protected")
@@ -185,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if token is None:
         logger.warning("%s is not set: the action server takes any request.", TOKEN_ENV)
     app = make_app(token, args.actions)
+    warm_up()
     replayer.start()
     if notifier is not None:
         notifier.start()
