@@ -1,47 +1,50 @@
 """End-to-end WeChat benchmark with the trained bot (``webhook_bench --model``).
 
-Starts the action server, loads the model into a Rasa agent served with the WeChat
-channel on 127.0.0.1, and lets ``users`` simulated WeChat users send ``messages``
-each (one at a time, as people do; all users at once). A reply counts when the user
-would see it: the passive answer, or the first customer-service message for an
-answer that came later. Then every tracker is checked: one user event per message.
+The bot runs as ``make run`` runs it, in processes of its own
+(``tools.bot_servers``): ``rasa run`` with the WeChat channel, a SQLite tracker
+store and the activity event broker, and the action server
+``python -m actions.server``. This process is only the load: ``users`` simulated
+WeChat users (signed and AES-encrypted like WeChat, with its retry rule) send
+``messages`` each, one at a time as people do: all users at once and back to
+back, or with a think time before each message (then users arrive spread over
+the first pause, as a steady stream of people chatting does), and WeChat's API
+stand-in receives the answers that come later. A reply counts when the user would
+see it: the passive answer, or the first customer-service message for an answer
+that came later. Then the tracker store is read: one user event per message.
+
+:func:`load_bot` is the load alone, against any running bot (a cluster behind a
+proxy too); :func:`run_end_to_end` starts the single-process bot around it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
+import json
 import random
-import socket
 import statistics
-import subprocess
-import sys
+import tempfile
 import time
-import urllib.request
-import uuid
+from collections import Counter
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from sanic import Sanic
+import sqlalchemy as sa
+import yaml
 
-from channels.wechat import WeChatInput
-from tools.wechat_sim.fake_api import FakeWeChatApi
-from tools.wechat_sim.local_server import serve_locally
+from tools.bot_servers import running_bot
+from tools.wechat_sim.fake_api import Delivery, FakeWeChatApi
 from tools.wechat_sim.simulator import WeChatSimulator
-from wechat.config import WeChatSettings
-from wechat.storage import MemoryStore
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token"
 APP_ID = "wxbench000000001"
 APP_SECRET = "bench-secret"
 AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+ACCOUNT = "gh_bench"
+WEBHOOK_PATH = "/webhooks/wechat/webhook"
 # How long a user waits for a late answer before it counts as lost.
 LOST_AFTER_S = 30.0
-# The event broker endpoints.yml configures (make run records follower activity).
-ACTIVITY_BROKER = "channels.activity_broker.ActivityBroker"
 UTTERANCES = (
     "X5 Pro多少钱",
     "最近有什么优惠活动",
@@ -74,15 +77,25 @@ class EndToEndReport:
         late = sum(1 for s in self.latencies_s if s > 5.0)
         return not (self.lost or self.duplicated or late)
 
+    @property
+    def p95_s(self) -> float:
+        """The 95th percentile of the latencies (0 without any)."""
+        ordered = sorted(self.latencies_s) or [0.0]
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+    @property
+    def turns_per_s(self) -> float:
+        """Messages answered per second of the run."""
+        return (self.passive + self.through_api) / self.wall_s if self.wall_s else 0.0
+
     def markdown(self) -> str:
         """A Markdown table of the run."""
         ordered = sorted(self.latencies_s) or [0.0]
-        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
         answered = max(1, self.passive + self.through_api)
         rows = [
             ("messages sent", f"{self.sent}"),
             ("latency p50 / p95 / max", f"{statistics.median(ordered):.2f} / "
-             f"{p95:.2f} / {ordered[-1]:.2f} s"),
+             f"{self.p95_s:.2f} / {ordered[-1]:.2f} s"),
             ("answered passively", f"{self.passive} ({self.passive / answered:.0%})"),
             ("answered through the API", f"{self.through_api} "
              f"({self.through_api / answered:.0%})"),
@@ -91,6 +104,7 @@ class EndToEndReport:
             ("duplicated turns", f"{self.duplicated}"),
             ("user events in trackers", f"{self.user_events}"),
             ("wall time", f"{self.wall_s:.1f} s"),
+            ("turns per second", f"{self.turns_per_s:.1f}"),
         ]  # fmt: skip
         return "\n".join(
             ["| metric | value |", "| --- | --- |"]
@@ -98,39 +112,64 @@ class EndToEndReport:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@dataclass(frozen=True)
+class Account:
+    """The official account the simulated users write to (the bot's credentials)."""
+
+    token: str = TOKEN
+    app_id: str = APP_ID
+    app_secret: str = APP_SECRET
+    encoding_aes_key: str = AES_KEY
+    account: str = ACCOUNT
+
+    def credentials(self, api_base_url: str) -> dict[str, str]:
+        """The channel's section of ``credentials.yml`` for this account."""
+        return {
+            "token": self.token,
+            "app_id": self.app_id,
+            "app_secret": self.app_secret,
+            "encoding_aes_key": self.encoding_aes_key,
+            "account": self.account,
+            "api_base_url": api_base_url,
+        }
 
 
-def _start_actions(port: int) -> subprocess.Popen[bytes]:
-    rasa = Path(sys.executable).parent / "rasa"
-    log = (ROOT / ".runtime").resolve()
-    log.mkdir(exist_ok=True)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
-    command = [str(rasa), "run", "actions", "--actions", "actions", "--port", str(port)]
-    output = (log / "bench-actions.log").open("wb")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+class _Deliveries:
+    """Counts the API messages per openid and wakes the user waiting for one."""
 
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._arrived: dict[str, asyncio.Event] = {}
 
-def _wait_for(url: str, timeout_s: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"{url} did not come up within {timeout_s:.0f} s")
+    def add(self, delivery: Delivery) -> None:
+        self._counts[delivery.openid] += 1
+        self._event(delivery.openid).set()
+
+    def count(self, openid: str) -> int:
+        return self._counts[openid]
+
+    async def beyond(self, openid: str, seen: int, timeout_s: float) -> bool:
+        """Waits until ``openid`` has more than ``seen`` messages; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        event = self._event(openid)
+        while self._counts[openid] <= seen:
+            event.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except asyncio.TimeoutError:
+                return self._counts[openid] > seen
+        return True
+
+    def _event(self, openid: str) -> asyncio.Event:
+        return self._arrived.setdefault(openid, asyncio.Event())
 
 
 async def _user(
     sim: WeChatSimulator,
-    api: FakeWeChatApi,
+    deliveries: _Deliveries,
     openid: str,
     count: int,
     think_s: float,
@@ -138,54 +177,116 @@ async def _user(
 ) -> None:
     pause = random.Random(openid)
     for index in range(count):
-        if index and think_s:
-            # A person reads the answer and types the next message.
+        if think_s:
+            # A person reads the answer and types the next message; the first
+            # one comes as late, so people arrive spread, not all at once.
             await asyncio.sleep(pause.uniform(0.5 * think_s, 1.5 * think_s))
         if index == 0:
             message = sim.event(openid, "subscribe", "qrscene_bench")
         else:
             message = sim.text(openid, UTTERANCES[(index - 1) % len(UTTERANCES)])
-        seen = len(api.texts_for(openid))
+        seen = deliveries.count(openid)
         started = time.monotonic()
         reply = await sim.send(message)
         report.sent += 1
         if reply.fields:
             report.passive += 1
             report.latencies_s.append(reply.elapsed_s)
-            continue
-        while time.monotonic() - started < LOST_AFTER_S:
-            if len(api.texts_for(openid)) > seen:
-                report.through_api += 1
-                report.latencies_s.append(time.monotonic() - started)
-                break
-            await asyncio.sleep(0.02)
+        elif await deliveries.beyond(openid, seen, LOST_AFTER_S - reply.elapsed_s):
+            report.through_api += 1
+            report.latencies_s.append(time.monotonic() - started)
         else:
             report.lost += 1
 
 
-async def _count_user_events(
-    agent: Any, openids: list[str], report: EndToEndReport
-) -> None:
-    for openid in openids:
-        tracker = await agent.tracker_store.retrieve(openid)
-        ids = [e.message_id for e in tracker.events if e.type_name == "user"]
-        report.user_events += len(ids)
-        report.duplicated += len(ids) - len(set(ids))
+def count_user_events(tracker_store_url: str, openids: Sequence[str]) -> Counter[str]:
+    """How often each message id of ``openids`` is a user event in the tracker store.
+
+    Args:
+        tracker_store_url: the SQL tracker store's database (SQLAlchemy URL).
+        openids: the senders to count.
+    """
+    wanted = set(openids)
+    engine = sa.create_engine(tracker_store_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT sender_id, data FROM events WHERE type_name = 'user'")
+            ).all()
+    finally:
+        engine.dispose()
+    return Counter(
+        f"{sender}/{json.loads(data).get('message_id')}"
+        for sender, data in rows
+        if sender in wanted
+    )
 
 
-def _quiet() -> None:
-    """Keeps Rasa's and Sanic's logs out of the report."""
-    from rasa.utils.log_utils import configure_structlog
+async def load_bot(
+    base_urls: Sequence[str],
+    api: FakeWeChatApi,
+    tracker_store_url: str,
+    users: int,
+    messages: int,
+    think_s: float = 0.0,
+    account: Account | None = None,
+) -> EndToEndReport:
+    """Lets simulated users talk to a running bot; see the module docstring.
 
-    configure_structlog(logging.WARNING)
-    for name in ("rasa", "sanic.root", "sanic.error", "channels"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    Args:
+        base_urls: the bot's Rasa servers (or the proxy in front of them); users
+            are spread over them in turn.
+        api: WeChat's API stand-in the bot sends to, started; its ``on_delivery``
+            is replaced for the run.
+        tracker_store_url: the bot's SQL tracker store, read after the run.
+        users: simulated users, all at once.
+        messages: messages per user (the first is a ``subscribe`` event).
+        think_s: mean pause between a user's messages (0: send at once).
+        account: the account the bot serves (the sample bench account by default).
+    """
+    account = account or Account()
+    deliveries = _Deliveries()
+    api.on_delivery = deliveries.add
+    simulators = [
+        WeChatSimulator(
+            url + WEBHOOK_PATH,
+            account.token,
+            account.app_id,
+            account.encoding_aes_key,
+            account=account.account,
+        )
+        for url in base_urls
+    ]
+    openids = [f"bench-user-{i:02d}-{time.time_ns()}" for i in range(users)]
+    report = EndToEndReport()
+    try:
+        for sim in simulators:  # the first turn of each process loads lazily
+            await _user(sim, deliveries, f"warmup-{time.time_ns()}", 3, 0.0, report)
+        report = EndToEndReport()
+        started = time.monotonic()
+        await asyncio.gather(
+            *(
+                _user(simulators[i % len(simulators)], deliveries, o, messages,
+                      think_s, report)
+                for i, o in enumerate(openids)
+            )
+        )  # fmt: skip
+        report.wall_s = time.monotonic() - started
+    finally:
+        for sim in simulators:
+            await sim.close()
+    # The last turns are saved after their answers went out.
+    await asyncio.sleep(1.0)
+    counts = await asyncio.to_thread(count_user_events, tracker_store_url, openids)
+    report.user_events = sum(counts.values())
+    report.duplicated = sum(n - 1 for n in counts.values())
+    return report
 
 
 async def run_end_to_end(
     model_path: str, users: int, messages: int, think_s: float = 0.0
 ) -> EndToEndReport:
-    """Runs the end-to-end benchmark; see the module docstring.
+    """Starts the bot as ``make run`` does and loads it; see the module docstring.
 
     Args:
         model_path: the trained model (``.tar.gz``).
@@ -193,56 +294,49 @@ async def run_end_to_end(
         messages: messages per user (the first is a ``subscribe`` event).
         think_s: mean pause between a user's messages (0: send at once).
     """
-    _quiet()
-    from rasa.core.agent import load_agent
-    from rasa.core.channels.channel import register
-    from rasa.core.utils import AvailableEndpoints
-    from rasa.utils.endpoints import EndpointConfig
+    reports = await run_patterns(model_path, users, messages, [think_s])
+    return reports[0]
 
-    actions_port = _free_port()
-    actions = _start_actions(actions_port)
-    api = await FakeWeChatApi(APP_ID, APP_SECRET).start()
-    report = EndToEndReport()
+
+async def run_patterns(
+    model_path: str, users: int, messages: int, think_times: Sequence[float]
+) -> list[EndToEndReport]:
+    """:func:`run_end_to_end` for each think time in turn, on one started bot."""
+    account = Account()
+    api = await FakeWeChatApi(account.app_id, account.app_secret).start()
+    reports = []
     try:
-        _wait_for(f"http://127.0.0.1:{actions_port}/health")
-        endpoints = AvailableEndpoints(
-            action=EndpointConfig(url=f"http://127.0.0.1:{actions_port}/webhook"),
-            # As endpoints.yml has it: follower activity into the marketing
-            # store the action server uses too (AURORA_DATABASE_URL).
-            event_broker=EndpointConfig(type=ACTIVITY_BROKER),
-        )
-        agent = await load_agent(model_path=model_path, endpoints=endpoints)
-        settings = WeChatSettings.from_credentials(
-            {
-                "token": TOKEN,
-                "app_id": APP_ID,
-                "app_secret": APP_SECRET,
-                "encoding_aes_key": AES_KEY,
-                "api_base_url": api.base_url,
-            }
-        )
-        channel = WeChatInput(settings, store=MemoryStore())
-        Sanic.test_mode = True
-        app = Sanic(f"bench_e2e_{uuid.uuid4().hex}", configure_logging=False)
-        app.ctx.agent = agent
-        register([channel], app, route="/webhooks/")
-        server = await serve_locally(app)
-        sim = WeChatSimulator(
-            server.url + "/webhooks/wechat/webhook", TOKEN, APP_ID, AES_KEY
-        )
-        openids = [f"bench-user-{i:02d}" for i in range(users)]
-        await sim.send(sim.text("warmup", "你好"))
-        started = time.monotonic()
-        await asyncio.gather(
-            *(_user(sim, api, o, messages, think_s, report) for o in openids)
-        )
-        report.wall_s = time.monotonic() - started
-        await channel.runner.drain()
-        await _count_user_events(agent, openids, report)
-        await sim.close()
-        await server.stop()
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-e2e-") as name,
+            ExitStack() as stack,
+        ):
+            folder = Path(name)
+            credentials = folder / "credentials.yml"
+            section = account.credentials(api.base_url)
+            credentials.write_text(
+                yaml.safe_dump({"channels.wechat.WeChatInput": section}),
+                encoding="utf-8",
+            )
+            tracker_store_url = f"sqlite:///{folder / 'trackers.db'}"
+            bot = running_bot(
+                folder,
+                credentials,
+                Path(model_path),
+                name="bench-e2e",
+                ready_path="/webhooks/wechat/",
+                tracker_store_url=tracker_store_url,
+                enable_api=False,
+            )
+            # Starting takes a minute; the API stand-in serves meanwhile.
+            base = await asyncio.to_thread(stack.enter_context, bot)
+            for think_s in think_times:
+                reports.append(
+                    await load_bot(
+                        [base], api, tracker_store_url, users, messages, think_s,
+                        account,
+                    )
+                )  # fmt: skip
+            await asyncio.to_thread(stack.close)
     finally:
         await api.stop()
-        actions.terminate()
-        actions.wait(timeout=30)
-    return report
+    return reports

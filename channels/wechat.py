@@ -11,7 +11,8 @@ A POST goes through, in order: the signature and timestamp window; with
 replay cache (one body per signed timestamp and nonce, ``wechat.replay``); for a
 message (not an event) the per-user rate limit (``wechat.rate_limit``: over it, the
 first message gets ``utter_wechat_rate_limited`` at once and later ones ``success``,
-with no Rasa turn); then the turn.
+with no Rasa turn); then the turn, whose message the agent's NLU reads in a worker
+thread, batched with others that wait (``channels.nlu_batching``).
 
 This module only adapts HTTP: the checks live in ``signature``, ``crypto``,
 ``xml_safety``, ``replay`` and ``rate_limit``, the mapping in ``mapping``,
@@ -28,6 +29,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.exceptions import InvalidConfigException
@@ -35,6 +37,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.nlu_batching import BatchedNlu, agent_parser
 from channels.output import CHANNEL_NAME, WeChatPushOutput
 from channels.probes import add_probes
 from channels.turns import MessageSender, TurnRunner
@@ -123,6 +126,7 @@ class WeChatInput(InputChannel):
         # Set once the model ran once (channels.warmup); readiness waits for it.
         self.warmed = False
         self._warming: asyncio.Future[None] | None = None
+        self._nlu = BatchedNlu()
 
     @classmethod
     def name(cls) -> str:
@@ -215,6 +219,7 @@ class WeChatInput(InputChannel):
             if self._warming is not None:
                 self._warming.cancel()  # the warm-up, then the sweep
             await self.runner.drain()
+            await self._nlu.close()
             closer = getattr(self.api, "close", None)
             if closer is not None:
                 await closer()
@@ -262,7 +267,8 @@ class WeChatInput(InputChannel):
             answer = await self.runner.answer(
                 fields,
                 inbound,
-                on_new_message,
+                # NLU off the event loop, batched (channels.nlu_batching).
+                self._nlu.before(on_new_message, lambda: agent_parser(_agent(request))),
                 started_at,
                 tracker_store=lambda: _tracker_store(request),
             )
@@ -326,6 +332,12 @@ class WeChatInput(InputChannel):
         body = b"".join(chunks) or (request.body or b"")
         check_size(body, limit)
         return body
+
+
+def _agent(request: Request) -> Agent | None:
+    """The agent ``rasa run`` keeps on the app (None in tests without one)."""
+    agent = getattr(request.app.ctx, "agent", None)
+    return agent if isinstance(agent, Agent) else None
 
 
 def _tracker_store(request: Request) -> TrackerStore | None:

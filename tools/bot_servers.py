@@ -107,6 +107,8 @@ def running_bot(
     environment: Mapping[str, str] | None = None,
     actions_port: int | None = None,
     action_url: str | None = None,
+    tracker_store_url: str | None = None,
+    enable_api: bool = True,
 ) -> Iterator[str]:
     """Runs actions and Rasa until the block ends; yields Rasa's base URL.
 
@@ -122,6 +124,10 @@ def running_bot(
         actions_port: The action server's port (a free one by default).
         action_url: Where Rasa calls the action server (a proxy in front of it);
             the action server itself by default.
+        tracker_store_url: An SQL tracker store (SQLAlchemy URL) of the type
+            ``endpoints.yml`` names; Rasa's in-memory store by default.
+        enable_api: Serve Rasa's HTTP API (``--enable-api``, behind
+            ``RASA_API_TOKEN``); ``make run`` does not.
 
     Raises:
         StartupError: A server exited or did not come up.
@@ -135,7 +141,15 @@ def running_bot(
         "  token: ${AURORA_ACTION_TOKEN}\n"
         # Follower activity into the marketing store, as endpoints.yml has it.
         "event_broker:\n"
-        "  type: channels.activity_broker.ActivityBroker\n",
+        "  type: channels.activity_broker.ActivityBroker\n"
+        + (
+            "tracker_store:\n"
+            # As endpoints.yml has it: Rasa's SQL store, off the event loop.
+            "  type: channels.sql_tracker_store.ThreadedSQLTrackerStore\n"
+            f'  url: "{tracker_store_url}"\n'
+            if tracker_store_url
+            else ""
+        ),
         encoding="utf-8",
     )
     LOGS.mkdir(exist_ok=True)
@@ -151,10 +165,11 @@ def running_bot(
         "actions": [str(BIN / "python"), "-m", "actions.server",
                     "--port", str(actions_port)],
         "rasa": [str(BIN / "rasa"), "run", "-i", "127.0.0.1", "--port", str(rasa_port),
-                 "--enable-api", "--auth-token", env["RASA_API_TOKEN"],
                  "--credentials", str(credentials), "--endpoints", str(endpoints),
                  "--model", str(model)],
     }  # fmt: skip
+    if enable_api:
+        commands["rasa"] += ["--enable-api", "--auth-token", env["RASA_API_TOKEN"]]
     processes = []
     for process_name, command in commands.items():
         log = (LOGS / f"{name}-{process_name}.log").open("wb")

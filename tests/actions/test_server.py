@@ -16,6 +16,8 @@ import pytest
 from prometheus_client import REGISTRY
 from sanic import Sanic
 
+from actions.catalog_action import shared_catalog
+from actions.promotion_actions import ActionListPromotions
 from actions.server import (
     DEFAULT_HOST,
     PROFILE_ENV,
@@ -28,7 +30,11 @@ from actions.server import (
     outbox_replayer,
     sales_notifier,
     token_from,
+    warm_up,
 )
+from actions.store_actions import ActionStoreInfo
+from catalog.errors import CatalogError
+from catalog.model import Catalog
 from marketing.sales_webhook import SalesNotifier
 from marketing.settings import Settings
 from privacy.cipher import generate_key
@@ -226,3 +232,20 @@ def test_the_sales_notifier_runs_only_with_a_webhook(tmp_path: Path) -> None:
     assert isinstance(sales_notifier(configured), SalesNotifier)
     # Leads replayed from the outbox are owed to sales like those stored at once.
     assert outbox_replayer(configured)._outbox.on_lead is not None
+
+
+def test_warm_up_reads_the_catalog_the_actions_share() -> None:
+    shared_catalog.cache_clear()
+    assert warm_up()
+    first, second = ActionStoreInfo(), ActionListPromotions()
+    assert first.catalog is second.catalog is shared_catalog()
+
+
+def test_a_broken_catalog_still_lets_the_server_start(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken() -> Catalog:
+        raise CatalogError("data/catalog.yml: products[0]: field 'price' is missing")
+
+    assert not warm_up(broken)
+    assert "field 'price' is missing" in caplog.text
