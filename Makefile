@@ -254,7 +254,7 @@ deploy-tools: $(DEPLOY_TOOLS)/.installed ## Validators of the Dockerfiles, compo
 
 # --- benchmarks --------------------------------------------------------------------
 
-bench-webhook: setup ## WeChat webhook benchmark; MODEL=models/x.tar.gz adds the end-to-end part
+bench-webhook: setup nginx ## WeChat webhook benchmark; MODEL=models/x.tar.gz adds the end-to-end part (single process and cluster)
 	$(BIN)/python -m benchmarks.webhook_bench $(if $(MODEL),--model $(MODEL))
 
 bench-faults: train ## Fault matrix: each dependency down or hung, as the customer sees it

@@ -8,8 +8,10 @@ Connector overhead, plain and AES safe mode, with a stub agent (no model):
   process, ``--concurrency`` requests in flight.
 
 With ``--model PATH`` it also runs the trained bot end to end
-(``benchmarks.webhook_e2e``): the bot in ``make run``'s processes, simulated users
-x messages from this one, back to back and at a human pace (``--think-s 0 2``).
+(``benchmarks.webhook_e2e``): simulated users x messages from this process, back
+to back and at a human pace (``--think-s 0 2``), against the bot in ``make run``'s
+processes and then (not with ``--skip-cluster``) in ``make run-cluster``'s
+(``benchmarks.cluster_load``), with a table of both side by side.
 
 Usage: ``python -m benchmarks.webhook_bench [--requests N] [--model models/x.tar.gz]``
 """
@@ -24,13 +26,14 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from benchmarks.webhook_e2e import EndToEndReport
 from channels.wechat import WeChatInput
 from tools.wechat_sim.fake_api import FakeWeChatApi
 from tools.wechat_sim.local_server import serve_locally
@@ -192,6 +195,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--skip-overhead", action="store_true", help="only the end-to-end part"
     )
+    parser.add_argument(
+        "--skip-cluster",
+        action="store_true",
+        help="only the single process (the cluster needs nginx, Redis, "
+        "PostgreSQL and RabbitMQ)",
+    )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument(
@@ -227,8 +236,55 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{think_s:g} s\n"
             )
             print(report.markdown())
+        columns = [
+            (f"single process, think {t:g} s", r)
+            for t, r in zip(args.think_s, reports, strict=True)
+        ]
+        if not args.skip_cluster:
+            from benchmarks.cluster_load import run_cluster_patterns
+
+            clustered = asyncio.run(
+                run_cluster_patterns(
+                    args.model, args.users, args.messages, args.think_s
+                )
+            )
+            columns += [
+                (f"cluster, think {t:g} s", r)
+                for t, r in zip(args.think_s, clustered, strict=True)
+            ]
+            reports += clustered
+        print("\nSide by side (same users and messages, same machine)\n")
+        print(side_by_side(columns))
         return 0 if all(report.ok for report in reports) else 1
     return 0
+
+
+def side_by_side(columns: Sequence[tuple[str, EndToEndReport]]) -> str:
+    """One Markdown table with a column per run."""
+
+    def percentile(report: EndToEndReport, share: float) -> float:
+        ordered = sorted(report.latencies_s) or [0.0]
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+    rows: dict[str, Callable[[EndToEndReport], str]] = {
+        "turns per second": lambda r: f"{r.turns_per_s:.1f}",
+        "p50 / p95 / max s": lambda r: (
+            f"{percentile(r, 0.5):.2f} / {percentile(r, 0.95):.2f} / "
+            f"{max(r.latencies_s, default=0.0):.2f}"
+        ),
+        "answered passively": lambda r: (
+            f"{r.passive / max(1, r.passive + r.through_api):.0%}"
+        ),
+        "answers after 5 s": lambda r: f"{sum(1 for s in r.latencies_s if s > 5)}",
+        "lost / duplicated": lambda r: f"{r.lost} / {r.duplicated}",
+    }
+    lines = [
+        "| | " + " | ".join(name for name, _ in columns) + " |",
+        "| --- |" + " --- |" * len(columns),
+    ]
+    for label, cell in rows.items():
+        lines.append(f"| {label} | " + " | ".join(cell(r) for _, r in columns) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
