@@ -137,6 +137,8 @@ class TurnRunner:
         # Turns in progress on any replica, for the sweep; keys driven here.
         self._inflight = InFlight(store, settings.app_id, settings.dedup_ttl_s)
         self._driving: set[str] = set()
+        # Turns that ended while Redis failed, whose end Redis has yet to learn.
+        self._unsettled: set[tuple[str, str]] = set()
         # Strong references: the loop keeps only weak ones to running tasks.
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -262,8 +264,12 @@ class TurnRunner:
         Returns:
             How many turns this pass took over.
         """
+        registered = await self._inflight.turns()  # also tells if Redis is back
+        await self._settle()
         taken = 0
-        for openid, key in await self._inflight.turns():
+        for openid, key in registered:
+            if (openid, key) in self._unsettled:  # over here; Redis not told yet
+                continue
             age_s = await self._inflight.age_s(openid, key)
             if (
                 key in self._driving
@@ -329,6 +335,19 @@ class TurnRunner:
             await self._inflight.remove(turn.openid, turn.key)
         except Exception:  # the sweep drops it once the claim is done
             logger.exception("Unregistering turn %s failed.", turn.key)
+        if getattr(self._store, "degraded", False):
+            # Ended while Redis was failing: "done" and the unregistering went
+            # to this process's memory, and Redis would show the turn abandoned.
+            self._unsettled.add((turn.openid, turn.key))
+
+    async def _settle(self) -> None:
+        """Writes the end of turns that ended while Redis failed, once it is back."""
+        if not self._unsettled or getattr(self._store, "degraded", False):
+            return
+        for openid, key in sorted(self._unsettled):
+            await self._dedup.mark_done(openid, key)
+            await self._inflight.remove(openid, key)
+            self._unsettled.discard((openid, key))
 
     async def _drive_held(self, turn: _Turn, on_new_message: OnNewMessage) -> None:
         key, openid, inbound = turn.key, turn.openid, turn.inbound

@@ -146,6 +146,10 @@ class Deduplicator:
         """Whether the turn of ``key`` has finished (its claim is ``done``)."""
         return await self._store.get(self._key(openid, "claim", key)) == DONE
 
+    async def mark_done(self, openid: str, key: str) -> None:
+        """Marks the turn of ``key`` over (its end went to memory before)."""
+        await self._store.set(self._key(openid, "claim", key), DONE, self._ttl_s)
+
     @asynccontextmanager
     async def hold(self, openid: str, key: str) -> AsyncIterator[None]:
         """Renews the lease of a claimed turn while the block runs, then ends it.

@@ -13,12 +13,14 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from tests.channels.conftest import ServeFactory
+from channels.turns import TurnRunner
+from tests.channels.conftest import TEXTS, ServeFactory, StubAgent
+from tests.faults import TcpProxy
 from tests.wechat.fakes import APP_ID
 from wechat.dedup import API, Deduplicator, message_key
 from wechat.inflight import InFlight
 from wechat.mapping import MappingContext
-from wechat.storage import MemoryStore
+from wechat.storage import FailoverStore, MemoryStore, RedisStore
 
 LEASE_S = 0.3
 
@@ -163,3 +165,46 @@ async def test_a_late_retry_of_a_finished_turn_does_not_register_it_again(
     await asyncio.sleep(LEASE_S * 1.5)
     assert await served.channel.runner.sweep(served.agent, MappingContext(menu={})) == 0
     assert served.agent.texts() == ["谢谢"]
+
+
+async def test_a_turn_that_ended_while_redis_failed_is_settled_once_it_is_back(
+    serve: ServeFactory, redis_proxy: TcpProxy, redis_url: str, redis_prefix: str
+) -> None:
+    """Its end went to memory: Redis learns it before another replica's sweep."""
+    shared = RedisStore.from_url(
+        redis_proxy.url_for("redis", "/0"), redis_prefix, timeout_s=0.1
+    )
+    store = FailoverStore(shared, retry_after_s=0.3)
+    served = await serve(
+        agent=StubAgent(delay_s=0.8),
+        store=store,
+        claim_lease_s=LEASE_S,
+        store_timeout_s=0.1,
+    )
+    message = served.sim.text("u7", "在吗")
+    answering = asyncio.ensure_future(served.sim.post(message))
+    await asyncio.sleep(0.3)
+    redis_proxy.stop()  # the turn ends while Redis is down
+    await answering
+    await served.settle()
+    redis_proxy.start()
+    direct = RedisStore.from_url(redis_url, redis_prefix)
+    try:
+        for _ in range(40):  # the channel's own sweep settles it
+            await asyncio.sleep(LEASE_S / 2)
+            if await InFlight(direct, APP_ID, 60).turns() == []:
+                break
+        assert await InFlight(direct, APP_ID, 60).turns() == []
+        assert await Deduplicator(direct, 60, APP_ID).over("u7", message_key(message))
+        # Another replica's sweep finds nothing to run again.
+        other = TurnRunner(
+            served.channel.settings,
+            direct,
+            served.channel.api,
+            texts=TEXTS,
+            retry_queue_path=served.channel.settings.retry_queue_path + ".other",
+        )
+        assert await other.sweep(served.agent, MappingContext(menu={})) == 0
+        assert served.agent.texts() == ["在吗"]
+    finally:
+        await direct.close()
