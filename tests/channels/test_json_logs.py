@@ -24,6 +24,10 @@ rasa_logger = logging.getLogger("rasa.core.processor")
 def json_lines(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
     """Every record of the process as a JSON line, as AURORA_LOG_FORMAT=json logs."""
     caplog.set_level(logging.INFO)
+    # Other tests (benchmarks' quiet mode, Rasa's own set-up) may have raised
+    # these loggers' levels; caplog restores them afterwards.
+    for name in ("rasa", "rasa.core.processor", "channels", "wechat"):
+        caplog.set_level(logging.INFO, logger=name)
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(json_logs.json_formatter())
