@@ -238,6 +238,7 @@ def running_cluster(
         StartupError: a part is missing or did not come up.
     """
     ports = ports or ClusterPorts()
+    folder = folder.resolve()  # nginx reads -c relative to its -p prefix
     nginx = nginx_binary()
     ensure_databases(environment)
     folder.mkdir(parents=True, exist_ok=True)
