@@ -270,19 +270,19 @@ class TurnRunner:
         for openid, key in registered:
             if (openid, key) in self._unsettled:  # over here; Redis not told yet
                 continue
-            age_s = await self._inflight.age_s(openid, key)
+            entry = await self._inflight.entry(openid, key)
             if (
                 key in self._driving
                 # Younger than a lease: its try may be about to claim it.
-                or (age_s is not None and age_s < self._settings.claim_lease_s)
+                or (entry is not None and entry.age_s < self._settings.claim_lease_s)
                 or not await self._dedup.abandoned(openid, key)
                 or await self._dedup.awaited(openid, key)
             ):
                 continue
-            fields = await self._inflight.fields(openid, key)
-            if fields is None:  # over long ago, or erased
+            if entry is None:  # over long ago, or erased
                 await self._inflight.remove(openid, key)
                 continue
+            fields = entry.fields
             if not await self._dedup.claim(openid, key):
                 continue
             metrics.TAKEOVERS.inc()

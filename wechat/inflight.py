@@ -22,12 +22,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from wechat.erasure import user_prefix
 from wechat.storage import KeyValueStore
 
 # Between openid and key in a register member (neither contains a space).
 _SEPARATOR = " "
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A registered turn: its message, and seconds since it was registered."""
+
+    fields: dict[str, str]
+    age_s: float
 
 
 class InFlight:
@@ -105,23 +114,19 @@ class InFlight:
 
     async def fields(self, openid: str, key: str) -> dict[str, str] | None:
         """The message of a registered turn; None when it is gone (erased)."""
-        entry = await self._entry(openid, key)
-        return None if entry is None else entry[0]
+        entry = await self.entry(openid, key)
+        return None if entry is None else entry.fields
 
-    async def age_s(self, openid: str, key: str) -> float | None:
-        """Seconds since the turn was (last) registered; None when it is gone."""
-        entry = await self._entry(openid, key)
-        return None if entry is None else self._clock() - entry[1]
-
-    async def _entry(
-        self, openid: str, key: str
-    ) -> tuple[dict[str, str], float] | None:
+    async def entry(self, openid: str, key: str) -> Registered | None:
+        """A registered turn's message and age; None when it is gone (erased)."""
         stored = await self._store.get(self._fields_key(openid, key))
         if stored is None:
             return None
         loaded = json.loads(stored)
-        fields = {str(k): str(v) for k, v in loaded["fields"].items()}
-        return fields, float(loaded["registered_at"])
+        return Registered(
+            fields={str(k): str(v) for k, v in loaded["fields"].items()},
+            age_s=self._clock() - float(loaded["registered_at"]),
+        )
 
 
 def _sent_at(fields: Mapping[str, str]) -> tuple[int, int]:
