@@ -1,10 +1,13 @@
-"""Generated marketing copy in the chat (``action_generate_reply``).
+"""Marketing copy in the chat (``action_generate_reply``).
 
 After the live promotions are listed, one short copy promotes the offer that
 fits the conversation best: the product or category in focus, else the live
-campaign open for sign-up, else the first live promotion. Opted-out customers
-get no copy; an unhappy customer gets the calm tone. Every copy is logged as an
-impression with its variant (``template`` or ``model``) and campaign.
+campaign open for sign-up, else the first live promotion. The copy is one a
+marketer approved for that offer in the customer's tone, else the template
+(:mod:`copywriting.chat_copy`): nothing is generated while the customer waits,
+and a store that is down means the template. Opted-out customers get no copy;
+an unhappy customer gets the calm tone. Every copy is logged as an impression
+with its variant (``template`` or ``copy-<draft id>``) and campaign.
 """
 
 from __future__ import annotations
@@ -19,23 +22,22 @@ from rasa_sdk.types import DomainDict
 
 from actions.marketing_action import MarketingAction, sentiment_of
 from catalog.model import Catalog
-from copywriting.factory import build_generator
-from copywriting.generator import GuardedGenerator
+from copywriting.chat_copy import chat_copy
 from copywriting.request import CopyRequest, tone_for
 from marketing.connection import StoreFactory
+from marketing.copy_drafts import CopyDrafts, StoredDraft
 from marketing.settings import Settings
 from marketing.tracking import show
 
 
 class ActionGenerateReply(MarketingAction):
-    """Sends one generated marketing copy for the best-fitting live offer.
+    """Sends one approved (or template) copy for the best-fitting live offer.
 
     Args:
         catalog: The catalog.
         today: The clock for live promotions and campaigns.
         store: Makes the marketing store.
         settings: The marketing settings.
-        generator: The guarded generator (the configured one by default).
     """
 
     def __init__(
@@ -44,17 +46,8 @@ class ActionGenerateReply(MarketingAction):
         today: Callable[[], date] = date.today,
         store: StoreFactory | None = None,
         settings: Settings | None = None,
-        generator: GuardedGenerator | None = None,
     ) -> None:
         super().__init__(catalog, today, store, settings)
-        self._generator = generator
-
-    @property
-    def generator(self) -> GuardedGenerator:
-        """The injected generator, else the configured one, built on first use."""
-        if self._generator is None:
-            self._generator = build_generator(self.settings)
-        return self._generator
 
     def name(self) -> str:
         """Action name used in the domain."""
@@ -107,8 +100,11 @@ class ActionGenerateReply(MarketingAction):
         if found is None:
             return []
         request, url = found
-        generator = self.generator
-        copy = await generator.generate(request)
+        none: list[StoredDraft] = []
+        approved = await self.db(
+            lambda s: CopyDrafts(s).approved_for(request.item_id, request.tone), none
+        )
+        copy = chat_copy(request, approved, tracker.sender_id)
         shown = show([(request.item_id, url)], self.settings.tracking_base_url)
         text = copy.text + (f"\n👉 {shown[0].url}" if url else "")
         dispatcher.utter_message(text=text)

@@ -351,6 +351,21 @@ class Catalog:
         matches = (p for pattern, p in self._patterns if pattern.search(folded))
         return next(matches, None)
 
+    def products_mentioned(self, text: str) -> list[Product]:
+        """Every product ``text`` names, longest spelling first, each once.
+
+        A matched spelling is blanked before shorter ones are tried, so
+        ``X5 Pro`` names the X5 Pro only, not also the X5.
+        """
+        folded = fold_text(text)
+        found: list[Product] = []
+        for pattern, product in self._patterns:
+            if pattern.search(folded):
+                folded = pattern.sub(" ", folded)
+                if product not in found:
+                    found.append(product)
+        return found
+
     def products_in(self, category: str | None = None) -> list[Product]:
         """Products of a category (any surface form), or all products for ``None``."""
         if category is None:

@@ -26,8 +26,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"首选"), "好选择"),
     (re.compile(r"(销量|口碑|人气|排名)第一"), r"\1领先"),
 )
-# Phrases that mean something else and stay ("第一时间通知您", "买第一款").
-_ALLOWED = ("第一时间", "第一款", "第一件", "第一台", "第一次")
+# Phrases that mean something else and stay ("第一时间通知您", "买第一款",
+# "最后 3 小时": the last hours, not a superlative).
+_ALLOWED = ("第一时间", "第一款", "第一件", "第一台", "第一次", "最后", "最近", "最终")
 _ALLOWED_MARK = "\u0000{}\u0000"
 # Absolute terms removed outright (longest first where they overlap).
 _BANNED = re.compile(
@@ -39,6 +40,24 @@ _SPACES = re.compile(r"[ \t]{2,}")
 _THINKING = re.compile(r"<think>.*?(?:</think>|$)", flags=re.DOTALL)
 _REPEATED_PUNCTUATION = re.compile(r"([，。！？、,.!?])\1+")
 _EMPTY_LEADING = re.compile(r"^[，。！？、,.!?\s]+", flags=re.MULTILINE)
+
+
+def banned_claims(text: str) -> list[str]:
+    """The absolute claims in ``text`` that :func:`remove_banned_claims` changes.
+
+    Args:
+        text: Copy from any backend.
+
+    Returns:
+        Each offending phrase once, in order of appearance.
+    """
+    masked = re.sub("|".join(_ALLOWED), lambda m: "\u0000" * len(m.group(0)), text)
+    found: list[tuple[int, str]] = []
+    for pattern in (*(p for p, _ in _REWRITES), _BANNED):
+        found += [(m.start(), m.group(0)) for m in pattern.finditer(masked)]
+    phrases = list(dict.fromkeys(phrase for _, phrase in sorted(found)))
+    # "全网" inside "全网最低" is one claim, named by its longer phrase.
+    return [p for p in phrases if not any(p != q and p in q for q in phrases)]
 
 
 def remove_banned_claims(text: str) -> str:

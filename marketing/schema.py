@@ -198,6 +198,38 @@ def tables(metadata: MetaData) -> dict[str, Table]:
             Column("order_id", String(64)),
             Column("created_at", DateTime, nullable=False),
         ),
+        # Marketing copy drafted by a generator, checked and reviewed by a marketer
+        # (marketing/copy_drafts.py); only approved copy is sent or shown. No
+        # personal data.
+        "copy_drafts": Table(
+            "copy_drafts",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("campaign", String(64), nullable=False),
+            Column("variant", String(32), nullable=False),
+            # The catalog id chat shows the approved copy for.
+            Column("subject", String(64), nullable=False),
+            Column("tone", String(8), nullable=False),
+            Column("segment", String(64)),
+            # template | transformers | openai, and the model that wrote it.
+            Column("backend", String(16), nullable=False),
+            Column("model", String(200), nullable=False),
+            Column("text", Text, nullable=False),
+            # JSON list of the failed checks: [{"check": ..., "detail": ...}].
+            Column("failures", Text, nullable=False),
+            # The brief it was drafted from (JSON, copywriting/brief.py).
+            Column("brief", Text, nullable=False),
+            # pending | approved | rejected
+            Column("status", String(16), nullable=False),
+            Column("edited", Boolean, nullable=False, default=False),
+            # Who reviewed it last, and why a draft was rejected.
+            Column("reviewer", String(64)),
+            Column("note", Text),
+            Column("created_at", DateTime, nullable=False),
+            Column("updated_at", DateTime, nullable=False),
+            Index("ix_copy_drafts_campaign", "campaign", "variant", "status"),
+            Index("ix_copy_drafts_subject", "subject", "status"),
+        ),
         # Leads above the threshold owed to the sales webhook, with their tries.
         "lead_notifications": Table(
             "lead_notifications",

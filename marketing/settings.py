@@ -14,8 +14,8 @@ naming ``AURORA_DATA_KEY``): no lead is ever stored in clear.
 | --- | --- | --- |
 | ``database_url`` | ``AURORA_DATABASE_URL`` | SQLite file ``.runtime/marketing.db`` |
 | ``generator`` | ``AURORA_GENERATOR`` | ``template`` / ``transformers`` / ``openai`` |
-| ``generator_timeout_s`` | ``AURORA_GENERATOR_TIMEOUT_S`` | ``2.0`` |
-| ``model_dir`` | ``AURORA_GENERATOR_MODEL_DIR`` | unset (``transformers``) |
+| ``generator_timeout_s`` | ``AURORA_GENERATOR_TIMEOUT_S`` | ``120`` s (``openai``) |
+| ``model_dir`` | ``AURORA_GENERATOR_MODEL_DIR`` | ``DEFAULT_COPY_MODEL`` (1.5B) |
 | ``device`` | ``AURORA_GENERATOR_DEVICE`` | ``auto`` (CUDA when present) |
 | ``openai_base_url`` | ``AURORA_OPENAI_BASE_URL`` | ``http://127.0.0.1:8000/v1`` |
 | ``openai_model`` | ``AURORA_OPENAI_MODEL`` | ``qwen2.5-7b-instruct`` |
@@ -68,6 +68,7 @@ DEFAULT_OUTBOX_PATH = str(ROOT / ".runtime" / "marketing_outbox.db")
 DEFAULT_DATA_KEY_FILE = str(ROOT / ".runtime" / "data.key")
 DEFAULT_SEGMENTS_PATH = str(ROOT / "data" / "segments.yml")
 DEFAULT_CAMPAIGNS_PATH = str(ROOT / "data" / "campaigns.yml")
+DEFAULT_COPY_MODEL = str(ROOT / ".assets" / "qwen2.5-coder-1.5b-instruct-hf")
 GENERATOR_BACKENDS = ("template", "transformers", "openai")
 DEVELOPMENT, PRODUCTION = "development", "production"
 PROFILES = (DEVELOPMENT, PRODUCTION)
@@ -86,12 +87,14 @@ class Settings:
 
     # SQLAlchemy URL of the marketing store (interactions, leads, opt-outs, sign-ups).
     database_url: str = DEFAULT_DATABASE_URL
-    # Copy generator backend: one of GENERATOR_BACKENDS.
+    # Backend that drafts campaign copy (`aurora-marketing copy`): one of
+    # GENERATOR_BACKENDS. Chat never waits on it: it shows approved copy.
     generator: str = "template"
-    # Hard limit for one generated copy; the template answers after it.
-    generator_timeout_s: float = 2.0
-    # Local causal LM directory (save_pretrained output) for `transformers`.
-    model_dir: str | None = None
+    # Longest wait for one draft from the `openai` backend's server.
+    generator_timeout_s: float = 120.0
+    # Local causal LM for `transformers`: a save_pretrained folder or a .gguf
+    # file; `make assets-llm` builds the default (Qwen2.5-Coder-1.5B-Instruct).
+    model_dir: str = DEFAULT_COPY_MODEL
     # "auto" (CUDA when present), "cpu" or "cuda".
     device: str = "auto"
     # OpenAI-compatible chat endpoint (vLLM, Ollama, a hosted model).

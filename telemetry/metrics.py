@@ -2,11 +2,11 @@
 
 Each process registers them all in prometheus-client's default registry and
 exposes the ones it observes (``telemetry.exposition``): the Rasa process the
-channel's stages, replies and fallbacks, the action server its actions and the
-generator and database fallbacks. Labels take only values from small fixed sets
-(stages, reply kinds, reasons) or from sets guarded by ``BoundedLabel`` (action
-names, WeChat error codes); never an openid, a message id or a text, so a
-series is never created per request.
+channel's stages, replies and fallbacks, the action server its actions, the
+sources of chat copy and database fallbacks. Labels take only values from small
+fixed sets (stages, reply kinds, reasons) or from sets guarded by
+``BoundedLabel`` (action names, WeChat error codes); never an openid, a message
+id or a text, so a series is never created per request.
 
 Observing costs one dictionary lookup and a lock (a few hundred nanoseconds):
 adapters call the pre-bound children below rather than ``labels()`` per turn.
@@ -162,13 +162,14 @@ DATABASE_FALLBACKS: Final = Counter(
     "activity (follower activity records set aside).",
     ["kind"],
 )
-ERROR: Final = "error"
-EMPTY_COPY: Final = "empty"
-GENERATOR_FALLBACKS: Final = Counter(
-    "aurora_generator_fallbacks",
-    "Copy sent from the template because the model failed: timeout, error, or "
-    "empty (nothing usable).",
-    ["reason"],
+APPROVED_COPY: Final = "approved"
+TEMPLATE_COPY: Final = "template"
+CHAT_COPIES: Final = Counter(
+    "aurora_chat_copies",
+    "Marketing copy shown in chat, by source: approved (a draft a marketer "
+    "approved) or template (none approved for the offer and tone, or the store "
+    "was down).",
+    ["source"],
 )
 
 # --- the action server ----------------------------------------------------------
@@ -193,8 +194,8 @@ APOLOGY_NO_REPLY: Final = APOLOGIES.labels(NO_REPLY)
 APOLOGY_TIMEOUT: Final = APOLOGIES.labels(TIMEOUT)
 for _kind in (READ, OUTBOX, LOST, ACTIVITY):
     DATABASE_FALLBACKS.labels(_kind)
-for _reason in (TIMEOUT, ERROR, EMPTY_COPY):
-    GENERATOR_FALLBACKS.labels(_reason)
+for _source in (APPROVED_COPY, TEMPLATE_COPY):
+    CHAT_COPIES.labels(_source)
 
 
 def count_reply(kind: str) -> None:

@@ -48,6 +48,7 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 # Subcommands, one module each (imported last: they import this package's context).
 from marketing.cli.activity import activity  # noqa: E402
 from marketing.cli.alerts import alerts  # noqa: E402
+from marketing.cli.copy import copy, drafts  # noqa: E402
 from marketing.cli.dashboard import dashboard  # noqa: E402
 from marketing.cli.events import consume_events  # noqa: E402
 from marketing.cli.leads import leads  # noqa: E402
@@ -59,6 +60,8 @@ from marketing.cli.send import send  # noqa: E402
 for command in (
     segments,
     send,
+    copy,
+    drafts,
     schedule,
     scheduler,
     report,

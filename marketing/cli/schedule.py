@@ -80,7 +80,9 @@ def scheduler(cli: CliContext, once: bool, poll_s: float) -> None:
         async with wechat_api(os.environ) as api:
 
             async def run_send(run: Run, stop: asyncio.Event) -> SendSummary:
-                campaign = load_campaign(settings, run.campaign)
+                campaign = await asyncio.to_thread(
+                    load_campaign, settings, run.campaign, store
+                )
                 now = store.now()
                 recipients = await asyncio.to_thread(
                     recipients_of, store, settings, run.segment, now

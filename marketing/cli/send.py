@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from marketing.approved_copy import with_approved_copy
 from marketing.campaign_runs import CampaignRuns
 from marketing.campaigns import Campaign, load_campaigns
 from marketing.cli.context import CliContext, pass_cli, user_errors
 from marketing.cli.wechat_api import wechat_api
+from marketing.copy_drafts import CopyDrafts
 from marketing.profiles import Profile, build_profiles
 from marketing.segments import load_segments, members
 from marketing.send_summary import SendSummary, summary_lines
@@ -33,11 +35,18 @@ from marketing.store import MarketingStore
 _PAST_TOLERANCE = timedelta(minutes=1)
 
 
-def load_campaign(settings: Settings, campaign_id: str) -> Campaign:
+def load_campaign(
+    settings: Settings, campaign_id: str, store: MarketingStore | None = None
+) -> Campaign:
     """The campaign ``campaign_id`` of ``settings.campaigns_path``.
 
+    With ``store``, each variant carries the copy a marketer approved for it
+    (:mod:`marketing.approved_copy`); without approved copy, a variant sends the
+    message the file declares.
+
     Raises:
-        click.ClickException: The file is unusable or has no such campaign.
+        click.ClickException: The file is unusable, has no such campaign, or the
+            store cannot be read.
     """
     with user_errors("campaigns"):
         campaigns = load_campaigns(settings.campaigns_path)
@@ -46,7 +55,10 @@ def load_campaign(settings: Settings, campaign_id: str) -> Campaign:
         raise click.ClickException(
             f"no campaign {campaign_id!r} in {settings.campaigns_path} (known: {known})"
         )
-    return campaigns[campaign_id]
+    if store is None:
+        return campaigns[campaign_id]
+    with user_errors("marketing store"):
+        return with_approved_copy(campaigns[campaign_id], CopyDrafts(store))
 
 
 def recipients_of(
@@ -159,6 +171,7 @@ def send(
         _schedule(cli, campaign, segment_name, openids, dry_run, at)
         return
     store = cli.store()
+    campaign = load_campaign(settings, campaign_id, store)
     now = store.now()
     recipients = list(profiles_of(store, openids, now)) if openids else []
     if segment_name:
@@ -206,6 +219,11 @@ def _preview(
     sender = make_sender(store, settings, api=None)
     with user_errors("marketing store"):
         lines = sender.preview(campaign, recipients, now)
+        drafts = CopyDrafts(store)
+        for variant in campaign.variants:
+            approved = drafts.approved(campaign.id, variant.name)
+            source = f"approved copy #{approved.id}" if approved else "campaigns.yml"
+            click.echo(f"# variant {variant.name}: {source}")
     tally: Counter[str] = Counter()
     for line in lines:
         what = line.channel or "-"

@@ -1,37 +1,32 @@
 from __future__ import annotations
 
-import asyncio
-
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.copy_actions import ActionGenerateReply
 from catalog.model import Catalog
-from copywriting.generator import GuardedGenerator
-from copywriting.request import CopyRequest
-from copywriting.templates import TemplateGenerator
+from marketing.copy_drafts import CopyDrafts, NewDraft
 from marketing.store import IMPRESSION, MarketingStore
 from tests.actions.conftest import TODAY, TrackerFactory, texts
 from tests.marketing.fixtures import broken_store
 
 
-class Slow:
-    async def generate(self, request: CopyRequest) -> str:
-        await asyncio.sleep(5)
-        return "late"
+def _action(catalog: Catalog) -> ActionGenerateReply:
+    return ActionGenerateReply(catalog, lambda: TODAY)
 
 
-class Model:
-    def __init__(self) -> None:
-        self.requests: list[CopyRequest] = []
-
-    async def generate(self, request: CopyRequest) -> str:
-        self.requests.append(request)
-        return f"顶级好物{request.title}，全网最低！"
-
-
-def _action(catalog: Catalog, backend: object = None) -> ActionGenerateReply:
-    generator = GuardedGenerator(backend, TemplateGenerator(), 0.2)  # type: ignore[arg-type]
-    return ActionGenerateReply(catalog, lambda: TODAY, generator=generator)
+def _draft(subject: str, tone: str, text: str) -> NewDraft:
+    return NewDraft(
+        campaign="x5-pro-push",
+        variant="default",
+        subject=subject,
+        tone=tone,
+        segment=None,
+        backend="transformers",
+        model="qwen",
+        text=text,
+        failures=(),
+        brief="{}",
+    )
 
 
 async def test_copy_for_the_live_campaign_is_sent_and_logged(
@@ -51,34 +46,53 @@ async def test_copy_for_the_live_campaign_is_sent_and_logged(
     assert impression.campaign == impression.item_id == first_live.id
 
 
-async def test_model_copy_for_a_product_is_compliant_with_a_tracked_link(
+async def test_approved_copy_for_a_product_is_shown_with_a_tracked_link(
     catalog: Catalog,
     dispatcher: CollectingDispatcher,
     make_tracker: TrackerFactory,
     marketing_db: MarketingStore,
 ) -> None:
-    model = Model()
+    drafts = CopyDrafts(marketing_db)
+    approved, pending, calm = drafts.add(
+        [
+            _draft("ph-x5-pro", "热情", "极光 X5 Pro 直降 300 元，双12一起入手！"),
+            _draft("ph-x5-pro", "热情", "未审核的文案"),
+            _draft("ph-x5-pro", "温和", "极光 X5 Pro 供您参考。"),
+        ]
+    )
+    drafts.approve(approved, "lin")
+    drafts.approve(calm, "lin")
     tracker = make_tracker(
         "X5 Pro有优惠吗", "ask_promotion", [("product", "极光 X5 Pro")],
         slots={"sentiment": "positive"},
     )  # fmt: skip
-    await _action(catalog, model).run(dispatcher, tracker, {})
+    await _action(catalog).run(dispatcher, tracker, {})
     [text] = texts(dispatcher)
-    assert "极光 X5 Pro" in text and "顶级" not in text and "最" not in text
+    # The approved copy in the customer's tone; never the pending one.
+    assert text.startswith("极光 X5 Pro 直降 300 元") and "未审核" not in text
     [impression] = marketing_db.history("u1")
-    assert impression.variant == "model" and impression.item_id == "ph-x5-pro"
+    assert impression.variant == f"copy-{approved}"
+    assert impression.item_id == "ph-x5-pro"
     assert f"trk={impression.tracking_id}" in text
-    assert model.requests[0].tone == "热情"
+    assert pending not in (approved, calm)
 
 
-async def test_slow_backend_still_answers_with_the_template(
+async def test_without_approved_copy_in_the_tone_the_template_answers(
     catalog: Catalog,
     dispatcher: CollectingDispatcher,
     make_tracker: TrackerFactory,
     marketing_db: MarketingStore,
 ) -> None:
-    await _action(catalog, Slow()).run(dispatcher, make_tracker("优惠"), {})
-    assert texts(dispatcher)
+    drafts = CopyDrafts(marketing_db)
+    [warm] = drafts.add([_draft("ph-x5-pro", "热情", "极光 X5 Pro 冲鸭！")])
+    drafts.approve(warm, "lin")
+    tracker = make_tracker(
+        "X5 Pro有优惠吗", "ask_promotion", [("product", "极光 X5 Pro")],
+        slots={"sentiment": "negative"},
+    )  # fmt: skip
+    await _action(catalog).run(dispatcher, tracker, {})
+    [text] = texts(dispatcher)
+    assert "冲鸭" not in text and "极光 X5 Pro" in text
     assert marketing_db.history("u1")[0].variant == "template"
 
 

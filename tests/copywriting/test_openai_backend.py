@@ -10,15 +10,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from copywriting.generator import (
-    MODEL_VARIANT,
-    TEMPLATE_VARIANT,
-    GeneratorError,
-    GuardedGenerator,
-)
+from copywriting.generator import GeneratorError
 from copywriting.openai_backend import OpenAIGenerator
 from copywriting.request import CopyRequest
-from copywriting.templates import TemplateGenerator
 
 REQUEST = CopyRequest("campaign", "camp-a", "新品体验官招募", ("免费试用 30 天",))
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,16 +56,15 @@ async def test_chat_completion_with_model_and_key(
 ) -> None:
     fake, url = server
     backend = OpenAIGenerator(url, "qwen-test", api_key="sk-local")
-    copy = await GuardedGenerator(backend, TemplateGenerator()).generate(REQUEST)
-    assert copy.variant == MODEL_VARIANT
-    assert copy.text == "新品体验官招募中，好机免费试用！"
+    # Raw: the checks, not the backend, judge the wording.
+    assert await backend.generate(REQUEST) == "新品体验官招募中，国家级好机免费试用！"
     body, auth = fake.seen[0]
     assert body["model"] == "qwen-test" and auth == "Bearer sk-local"
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     assert "新品体验官招募" in body["messages"][1]["content"]
 
 
-async def test_slow_server_gets_the_template_within_the_timeout(
+async def test_a_slow_server_is_an_error_after_the_request_timeout(
     server: tuple[FakeServer, str],
 ) -> None:
     fake, url = server
@@ -81,12 +74,12 @@ async def test_slow_server_gets_the_template_within_the_timeout(
         return web.json_response(_answer("late"))
 
     fake.handler = slow
-    guard = GuardedGenerator(OpenAIGenerator(url, "m"), TemplateGenerator(), 0.3)
+    backend = OpenAIGenerator(url, "m", request_timeout_s=0.3)
     loop = asyncio.get_running_loop()
     start = loop.time()
-    copy = await guard.generate(REQUEST)
+    with pytest.raises(GeneratorError):
+        await backend.generate(REQUEST)
     assert loop.time() - start < 1.5
-    assert copy.variant == TEMPLATE_VARIANT and "新品体验官招募" in copy.text
 
 
 @pytest.mark.parametrize(
@@ -95,10 +88,10 @@ async def test_slow_server_gets_the_template_within_the_timeout(
         web.Response(status=500, text="overloaded"),
         web.Response(text="not json"),
         web.json_response({"choices": []}),
-        web.json_response(_answer("")),
+        web.json_response({"choices": [{"message": {"content": None}}]}),
     ],
 )
-async def test_bad_answers_fall_back_to_the_template(
+async def test_bad_answers_are_generator_errors(
     server: tuple[FakeServer, str], response: web.Response
 ) -> None:
     fake, url = server
@@ -107,8 +100,8 @@ async def test_bad_answers_fall_back_to_the_template(
         return response
 
     fake.handler = bad
-    guard = GuardedGenerator(OpenAIGenerator(url, "m"), TemplateGenerator())
-    assert (await guard.generate(REQUEST)).variant == TEMPLATE_VARIANT
+    with pytest.raises(GeneratorError):
+        await OpenAIGenerator(url, "m").generate(REQUEST)
 
 
 async def test_unreachable_server_is_a_generator_error() -> None:

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from copywriting.generator import MODEL_VARIANT, GeneratorError, GuardedGenerator
+from copywriting.generator import GeneratorError
 from copywriting.prompts import facts_block
 from copywriting.request import CopyRequest
-from copywriting.templates import TemplateGenerator
 from copywriting.transformers_backend import TransformersGenerator
 
 REQUEST = CopyRequest("promotion", "promo-x", "耳机第二件半价", ("第二件半价",))
@@ -42,22 +41,10 @@ async def test_generates_new_text_only(tiny_gpt2: Path) -> None:
     assert device == "cpu"
 
 
-async def test_guarded_copy_is_compliant(tiny_gpt2: Path) -> None:
-    backend = TransformersGenerator(tiny_gpt2, device="cpu", max_new_tokens=40)
-    guard = GuardedGenerator(backend, TemplateGenerator(), timeout_s=30)
-    copy = await guard.generate(REQUEST)
-    assert copy.text
-    if copy.variant == MODEL_VARIANT:
-        assert not any(t in copy.text for t in ("最", "第一", "国家级", "顶级"))
-    assert len(copy.text.encode("utf-8")) <= 2048
-
-
 async def test_missing_model_folder_is_a_generator_error(tmp_path: Path) -> None:
     backend = TransformersGenerator(tmp_path / "nothing", device="cpu")
     with pytest.raises(GeneratorError, match="AURORA_GENERATOR_MODEL_DIR"):
         await backend.generate(REQUEST)
-    guard = GuardedGenerator(backend, TemplateGenerator(), timeout_s=30)
-    assert (await guard.generate(REQUEST)).variant == "template"
 
 
 def test_auto_device_takes_the_gpu_when_torch_sees_one(

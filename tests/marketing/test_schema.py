@@ -17,6 +17,7 @@ def test_the_store_has_its_tables_in_the_given_schema() -> None:
         "orders",
         "campaign_sends",
         "campaign_runs",
+        "copy_drafts",
         "coupons",
         "lead_notifications",
         "suppressions",
@@ -24,10 +25,10 @@ def test_the_store_has_its_tables_in_the_given_schema() -> None:
     assert all(t.schema == "marketing" for t in found.values())
 
 
-def test_every_table_but_the_schedule_and_suppressions_has_a_user_id() -> None:
+def test_every_table_but_schedule_suppressions_and_copy_has_a_user_id() -> None:
     found = tables(MetaData())
     without = {name for name, table in found.items() if "user_id" not in table.c}
-    assert without == {"campaign_runs", "suppressions"}
+    assert without == {"campaign_runs", "suppressions", "copy_drafts"}
 
 
 def test_a_campaign_reaches_each_follower_once_and_an_order_counts_once() -> None:

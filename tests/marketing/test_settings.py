@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from marketing.settings import (
+    DEFAULT_COPY_MODEL,
     DEFAULT_DATABASE_URL,
     Settings,
     SettingsError,
@@ -17,7 +18,8 @@ from privacy.cipher import CipherError, generate_key
 def test_defaults_without_file_or_environment(tmp_path: Path) -> None:
     settings = load_settings({}, tmp_path / "missing.yml")
     assert settings.generator == "template"
-    assert settings.generator_timeout_s == 2.0
+    assert settings.generator_timeout_s == 120.0
+    assert settings.model_dir == DEFAULT_COPY_MODEL
     assert settings.database_url == DEFAULT_DATABASE_URL
 
 

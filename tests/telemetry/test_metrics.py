@@ -19,11 +19,10 @@ def test_fixed_label_sets_exist_before_the_first_event() -> None:
             REGISTRY.get_sample_value("aurora_replies_total", {"kind": kind})
             is not None
         )
-    for reason in ("timeout", "error", "empty"):
-        labels = {"reason": reason}
+    for source in ("approved", "template"):
+        labels = {"source": source}
         assert (
-            REGISTRY.get_sample_value("aurora_generator_fallbacks_total", labels)
-            is not None
+            REGISTRY.get_sample_value("aurora_chat_copies_total", labels) is not None
         )
     for kind in ("read", "outbox", "lost", "activity"):
         labels = {"kind": kind}

@@ -54,7 +54,12 @@ def test_a_dry_run_prints_who_gets_what_and_writes_nothing(
     followers.dormant.append("vip-b")
     result = run("send", CAMPAIGN, "--segment", "vip", "--dry-run")
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    sources = [line for line in result.output.splitlines() if line.startswith("#")]
+    assert sources == [
+        "# variant plain: campaigns.yml",
+        "# variant urgent: campaigns.yml",
+    ]
+    lines = [line for line in result.output.splitlines() if line not in sources]
     rows = {line.split("\t")[0]: line.split("\t")[1:] for line in lines[:-1]}
     assert rows["vip-a"][1:] == ["customer_service", "send"]
     assert rows["vip-b"][1] == "-"
