@@ -357,6 +357,16 @@ class Catalog:
         A matched spelling is blanked before shorter ones are tried, so
         ``X5 Pro`` names the X5 Pro only, not also the X5.
         """
+        return self._scan(text)[0]
+
+    def without_product_names(self, text: str) -> str:
+        """``text`` folded (NFKC, case-folded) with every product name blanked.
+
+        What is left of a copy once the "5" of "X5" is no longer a number in it.
+        """
+        return self._scan(text)[1]
+
+    def _scan(self, text: str) -> tuple[list[Product], str]:
         folded = fold_text(text)
         found: list[Product] = []
         for pattern, product in self._patterns:
@@ -364,7 +374,7 @@ class Catalog:
                 folded = pattern.sub(" ", folded)
                 if product not in found:
                     found.append(product)
-        return found
+        return found, folded
 
     def products_in(self, category: str | None = None) -> list[Product]:
         """Products of a category (any surface form), or all products for ``None``."""

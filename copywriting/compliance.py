@@ -20,7 +20,7 @@ ELLIPSIS = "…"
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"最高(立减|补贴|优惠|减|省|可省|返|赠)"), r"\1可达"),
     (re.compile(r"(立减|补贴|优惠|减|省|返)最高"), r"\1可达"),
-    (re.compile(r"最低价|全网最低|史上最低"), "优惠价"),
+    (re.compile(r"(?:全网|史上)?最低价|全网最低|史上最低"), "优惠价"),
     (re.compile(r"最佳|最好|最优|最棒|最强"), "出色"),
     (re.compile(r"顶级|极致|顶尖|巅峰"), "出色"),
     (re.compile(r"首选"), "好选择"),

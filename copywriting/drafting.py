@@ -27,8 +27,9 @@ from marketing.copy_drafts import NewDraft
 
 logger = logging.getLogger(__name__)
 
-# A label or quotes a model puts around the copy.
-_LABEL = re.compile(r"^\s*(?:[#*>\s]*)(?:微信)?(?:推广)?文案\s*[:：]\s*")
+# A label, markdown or quotes a model puts around the copy.
+_LABEL = re.compile(r"^\s*[#*>\s]*(?:微信)?(?:推广)?文案\s*[:：][*\s]*")
+_MARKDOWN = re.compile(r"\*\*|__|^#+\s*", flags=re.MULTILINE)
 _QUOTES = "\"'“”‘’「」『』"
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -55,7 +56,7 @@ def tidy(text: str, brief: CopyBrief) -> str:
     request = brief.request()
     echoes = ("\n".join(prompt_lines(request)), facts_block(request))
     text = strip_echo(text, echoes, instructions(request))
-    text = _LABEL.sub("", text).strip().strip(_QUOTES).strip()
+    text = _MARKDOWN.sub("", _LABEL.sub("", text)).strip().strip(_QUOTES).strip()
     return limit_bytes(_BLANK_LINES.sub("\n", text))
 
 

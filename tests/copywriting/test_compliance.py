@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from copywriting.compliance import MAX_BYTES, clean, limit_bytes, remove_banned_claims
+from copywriting.compliance import (
+    MAX_BYTES,
+    banned_claims,
+    clean,
+    limit_bytes,
+    remove_banned_claims,
+)
 
 BANNED = ("最", "第一", "国家级", "顶级", "100%", "百分百", "唯一", "极致", "世界级")
 
@@ -28,8 +34,14 @@ def test_rewrites_keep_the_sentence_readable() -> None:
 
 
 def test_harmless_phrases_with_first_stay() -> None:
-    text = "到货第一时间通知您，回复“买第一款”即可"
+    text = "到货第一时间通知您，回复“买第一款”即可，最后 3 小时，最近上新"
     assert remove_banned_claims(text) == text
+    assert banned_claims(text) == []
+
+
+def test_claims_are_named_once_by_their_longest_phrase() -> None:
+    text = "全网最低价！销量第一，最高立减 800 元，100%好评，第一时间发货"
+    assert banned_claims(text) == ["全网最低价", "销量第一", "最高立减", "100%"]
 
 
 def test_text_is_cut_to_the_byte_limit_at_a_character_boundary() -> None:

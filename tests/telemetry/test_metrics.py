@@ -21,9 +21,7 @@ def test_fixed_label_sets_exist_before_the_first_event() -> None:
         )
     for source in ("approved", "template"):
         labels = {"source": source}
-        assert (
-            REGISTRY.get_sample_value("aurora_chat_copies_total", labels) is not None
-        )
+        assert REGISTRY.get_sample_value("aurora_chat_copies_total", labels) is not None
     for kind in ("read", "outbox", "lost", "activity"):
         labels = {"kind": kind}
         assert (
