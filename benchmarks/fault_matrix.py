@@ -367,8 +367,9 @@ MATRIX: tuple[tuple[Fault, str, int], ...] = (
     (Fault("action server", "hung", "actions", "hang"), RECOMMEND, 0),
     (Fault("WeChat API", "errcode -1 ×2", mode="errcode"), RECOMMEND, 1),
     (Fault("WeChat API", "down 15 s", "wechat_api", back_after_s=15), RECOMMEND, 1),
-    # The copy generator (OpenAI-compatible backend) is hung throughout: the
-    # promotions answer passively, the template copy follows after its timeout.
+    # The copy generator (an OpenAI-compatible server) is hung throughout. Chat
+    # never waits on it (issue 14: approved copy or the template only): the
+    # promotions answer passively at once, the copy follows as a second message.
     (Fault("copy generator", "hung"), "最近有什么优惠活动", 1),
 )
 
