@@ -104,7 +104,7 @@ class ActionGenerateReply(MarketingAction):
         approved = await self.db(
             lambda s: CopyDrafts(s).approved_for(request.item_id, request.tone), none
         )
-        copy = chat_copy(request, approved, tracker.sender_id)
+        copy = chat_copy(request, approved, tracker.sender_id, self.today())
         shown = show([(request.item_id, url)], self.settings.tracking_base_url)
         text = copy.text + (f"\n👉 {shown[0].url}" if url else "")
         dispatcher.utter_message(text=text)
