@@ -27,7 +27,7 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -40,13 +40,25 @@ from marketing.store import utc_now
 from privacy import masking
 from servers.admin_auth import AdminAuth, AdminTokenMissing
 from servers.admin_json import jsonable
+from servers.admin_request import (
+    AUTH_KEY,
+    PAGES_KEY,
+    SESSION_COOKIE,
+    TIMEOUT_KEY,
+    Handler,
+    SourceUnavailable,
+    check_api,
+    html,
+    in_thread,
+    page_allowed,
+    session_ok,
+)
 from servers.dashboard_page import DashboardPages, DashboardView
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5057
-SESSION_COOKIE = "aurora_admin_session"
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 MAX_BODY_BYTES = 4096
@@ -65,17 +77,8 @@ SECURITY_HEADERS = {
 }
 
 SOURCE_KEY: web.AppKey[DashboardSource] = web.AppKey("source")
-AUTH_KEY: web.AppKey[AdminAuth] = web.AppKey("auth")
-PAGES_KEY: web.AppKey[DashboardPages] = web.AppKey("pages")
 RULE_KEY: web.AppKey[SpikeRule] = web.AppKey("rule")
 SECURE_KEY: web.AppKey[bool] = web.AppKey("secure_cookie")
-TIMEOUT_KEY: web.AppKey[float] = web.AppKey("read_timeout_s")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class SourceUnavailable(Exception):
-    """The dashboard source failed (the store is down); logged where raised."""
 
 
 @web.middleware
@@ -92,36 +95,9 @@ async def security_headers(
     return response
 
 
-def _session_ok(request: web.Request) -> bool:
-    session = request.cookies.get(SESSION_COOKIE)
-    return bool(session) and request.app[AUTH_KEY].session_valid(session or "")
-
-
-def _check_api(request: web.Request) -> None:
-    authorization = request.headers.get("Authorization", "")
-    if authorization:
-        if not request.app[AUTH_KEY].bearer_matches(authorization):
-            raise web.HTTPForbidden(
-                text='{"error": "wrong token"}', content_type="application/json"
-            )
-        return
-    if not _session_ok(request):
-        raise web.HTTPUnauthorized(
-            text='{"error": "send Authorization: Bearer <admin token>"}',
-            content_type="application/json",
-            headers={"WWW-Authenticate": 'Bearer realm="aurora-admin"'},
-        )
-
-
 async def _read(request: web.Request, read: Callable[[DashboardSource], Any]) -> Any:
     source = request.app[SOURCE_KEY]
-    try:
-        return await asyncio.wait_for(
-            asyncio.to_thread(read, source), request.app[TIMEOUT_KEY]
-        )
-    except Exception as e:  # the HTTP boundary: logged, a 503 to the client
-        logger.exception("Dashboard data not read (%s).", type(e).__name__)
-        raise SourceUnavailable() from e
+    return await in_thread(request, lambda: read(source))
 
 
 def _days(request: web.Request) -> int:
@@ -146,7 +122,7 @@ async def _json(
 
 def _api(read: Callable[[DashboardSource], Any]) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
-        _check_api(request)
+        check_api(request)
         return await _json(request, read)
 
     return handle
@@ -154,7 +130,7 @@ def _api(read: Callable[[DashboardSource], Any]) -> Handler:
 
 async def sentiment(request: web.Request) -> web.StreamResponse:
     """The negative share per day of ``?days=N`` (30), with its alerts."""
-    _check_api(request)
+    check_api(request)
     days = _days(request)
     rule = request.app[RULE_KEY]
 
@@ -171,17 +147,14 @@ async def sentiment(request: web.Request) -> web.StreamResponse:
 
 async def activity(request: web.Request) -> web.StreamResponse:
     """The followers' activity per day of ``?days=N`` (30), oldest first."""
-    _check_api(request)
+    check_api(request)
     days = _days(request)
     return await _json(request, lambda source: source.daily_activity(days))
 
 
 async def dashboard(request: web.Request) -> web.StreamResponse:
     """The dashboard page, or the login form's address."""
-    auth = request.app[AUTH_KEY]
-    if not _session_ok(request) and not auth.bearer_matches(
-        request.headers.get("Authorization", "")
-    ):
+    if not page_allowed(request):
         raise web.HTTPSeeOther("/login")
     rule = request.app[RULE_KEY]
     pages = request.app[PAGES_KEY]
@@ -199,20 +172,16 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     try:
         data = await _read(request, view)
     except SourceUnavailable:
-        return _html(pages.unavailable(), status=503)
+        return html(pages.unavailable(), status=503)
     # Drawing the charts is CPU work: off the loop too.
-    return _html(await asyncio.to_thread(pages.dashboard, data))
-
-
-def _html(text: str, status: int = 200) -> web.Response:
-    return web.Response(text=text, status=status, content_type="text/html")
+    return html(await asyncio.to_thread(pages.dashboard, data))
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
     """The login form (the dashboard itself when already logged in)."""
-    if _session_ok(request):
+    if session_ok(request):
         raise web.HTTPSeeOther("/")
-    return _html(request.app[PAGES_KEY].login())
+    return html(request.app[PAGES_KEY].login())
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -222,7 +191,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH_KEY]
     if not isinstance(token, str) or not auth.token_matches(token):
         logger.warning("Admin login refused (wrong token) from %s.", request.remote)
-        return _html(request.app[PAGES_KEY].login("Wrong token."), status=403)
+        return html(request.app[PAGES_KEY].login("Wrong token."), status=403)
     response = web.HTTPSeeOther("/")
     response.set_cookie(
         SESSION_COOKIE,

@@ -10,7 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from servers.admin_auth import AdminAuth, AdminTokenMissing
-from servers.admin_server import DEFAULT_HOST, SESSION_COOKIE, make_app
+from servers.admin_request import SESSION_COOKIE
+from servers.admin_server import DEFAULT_HOST, make_app
 from tests.servers.dashboard_data import FUNNEL, SEGMENTS, SPIKE_DAY, FakeSource
 
 TOKEN = "admin-secret-token"
