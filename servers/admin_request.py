@@ -1,8 +1,10 @@
 """What every route of the admin server shares: who asks, work off the loop.
 
 The application's keys, the checks of the caller (a browser's session cookie,
-a script's bearer token), a call into the marketing store in a worker thread
-bounded by the read timeout, and HTML answers.
+a script's bearer token, a form's CSRF token), a call into the marketing store
+in a worker thread bounded by the read timeout, and HTML answers. The dashboard
+(:mod:`servers.admin_server`) and the copy review (:mod:`servers.copy_review`)
+both build on it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from servers.dashboard_page import DashboardPages
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "aurora_admin_session"
+# The form field that carries the CSRF token.
+CSRF_FIELD = "csrf"
 
 AUTH_KEY: web.AppKey[AdminAuth] = web.AppKey("auth")
 PAGES_KEY: web.AppKey[DashboardPages] = web.AppKey("pages")
@@ -72,6 +76,12 @@ def check_api(request: web.Request) -> None:
     """Lets through a read of the JSON API: the bearer token or a valid session."""
     if request.headers.get("Authorization") or not session_ok(request):
         check_bearer(request)
+
+
+def csrf_ok(request: web.Request, token: object) -> bool:
+    """Whether a posted form's CSRF ``token`` belongs to the request's session."""
+    session = request.cookies.get(SESSION_COOKIE, "")
+    return isinstance(token, str) and request.app[AUTH_KEY].csrf_valid(session, token)
 
 
 async def in_thread(

@@ -10,10 +10,14 @@ without one (:class:`~servers.admin_auth.AdminTokenMissing`):
   session works too;
 - ``GET /``: the dashboard page; a browser without a session is sent to
   ``GET /login``, whose form (``POST /login``) sets an HttpOnly, SameSite=Strict
-  cookie holding a signed session, never the token; ``POST /logout`` drops it.
+  cookie holding a signed session, never the token; ``POST /logout`` drops it;
+- ``GET /copy`` and ``/api/copy-drafts``: the copy review (文案审核), when the
+  server is given one (:mod:`servers.copy_review`): approve, edit or reject
+  drafted copy; its forms carry a CSRF token.
 
-Numbers come from one :class:`~marketing.dashboard.DashboardSource`, read in a
-worker thread; while the store is down the answer is a 503 (JSON or a page),
+Numbers come from one :class:`~marketing.dashboard.DashboardSource`, drafts
+from a :class:`~marketing.copy_review.CopyReview`, both called in a worker
+thread; while the store is down the answer is a 503 (JSON or a page),
 never a traceback. Run on loopback, behind a TLS proxy (``--secure-cookie``)
 when reached from elsewhere:
 
@@ -32,7 +36,9 @@ from typing import Any
 
 from aiohttp import web
 
+from catalog.errors import CatalogError
 from marketing.connection import LazyStore
+from marketing.copy_review import CopyReview, store_copy_review
 from marketing.dashboard import DashboardSource, store_dashboard
 from marketing.sentiment_watch import SpikeRule, recent
 from marketing.settings import SettingsError, load_settings
@@ -53,6 +59,7 @@ from servers.admin_request import (
     page_allowed,
     session_ok,
 )
+from servers.copy_review import REVIEW_KEY, add_copy_review
 from servers.dashboard_page import DashboardPages, DashboardView
 
 logger = logging.getLogger(__name__)
@@ -61,7 +68,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5057
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-MAX_BODY_BYTES = 4096
+# Room for an edited draft of 1,000 Chinese characters, form-encoded.
+MAX_BODY_BYTES = 16 * 1024
 # A read still running after this is answered 503 (a hung database); the
 # worker thread finishes on its own.
 READ_TIMEOUT_S = 60.0
@@ -167,6 +175,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
             sentiment=recent(source.negative_share_by_day, DEFAULT_DAYS, rule),
             rule=rule,
             generated_at=utc_now(),
+            copy_review=REVIEW_KEY in request.app,
         )
 
     try:
@@ -219,6 +228,7 @@ def make_app(
     secure_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     read_timeout_s: float = READ_TIMEOUT_S,
+    review: CopyReview | None = None,
 ) -> web.Application:
     """The admin server's application.
 
@@ -230,6 +240,8 @@ def make_app(
         secure_cookie: Mark the session cookie ``Secure`` (served over HTTPS).
         clock: Unix time now, for the sessions' expiry.
         read_timeout_s: The longest wait for the source before a 503.
+        review: The copy drafts to review (``/copy`` and ``/api/copy-drafts``);
+            without it the server has no copy review.
 
     Raises:
         AdminTokenMissing: ``token`` is empty: the server must not start open.
@@ -252,6 +264,8 @@ def make_app(
     app.router.add_get("/api/funnel", _api(lambda s: s.lead_funnel()))
     app.router.add_get("/api/sentiment", sentiment)
     app.router.add_get("/api/activity", activity)
+    if review is not None:
+        add_copy_review(app, review)
     return app
 
 
@@ -268,9 +282,14 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO)
     try:
         settings = load_settings()
-        source = store_dashboard(settings, LazyStore(settings.database_url))
-        app = make_app(source, settings.admin_token, secure_cookie=args.secure_cookie)
-    except (SettingsError, AdminTokenMissing) as e:
+        store = LazyStore(settings.database_url)
+        app = make_app(
+            store_dashboard(settings, store),
+            settings.admin_token,
+            secure_cookie=args.secure_cookie,
+            review=store_copy_review(store),
+        )
+    except (SettingsError, AdminTokenMissing, CatalogError) as e:
         sys.exit(f"admin server: {e}")
     web.run_app(app, host=args.host, port=args.port)
 
