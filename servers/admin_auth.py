@@ -20,6 +20,7 @@ from collections.abc import Callable
 SESSION_LIFETIME_S = 8 * 3600
 # What the session key is derived for, so it is never the token itself.
 SESSION_KEY_CONTEXT = b"aurora-admin-session-v1"
+CSRF_KEY_CONTEXT = b"aurora-admin-csrf-v1"
 BEARER = "Bearer "
 
 
@@ -53,6 +54,9 @@ class AdminAuth:
             )
         self._token = token.encode("utf-8")
         self._key = hmac.new(self._token, SESSION_KEY_CONTEXT, hashlib.sha256).digest()
+        self._csrf_key = hmac.new(
+            self._token, CSRF_KEY_CONTEXT, hashlib.sha256
+        ).digest()
         self._clock = clock
         self._lifetime_s = lifetime_s
 
@@ -84,6 +88,17 @@ class AdminAuth:
             return self._clock() < int(expires)
         except ValueError:
             return False
+
+    def csrf_token(self, session: str) -> str:
+        """The CSRF token of ``session``, for the forms of its pages."""
+        digest = hmac.new(self._csrf_key, session.encode("utf-8"), hashlib.sha256)
+        return digest.hexdigest()
+
+    def csrf_valid(self, session: str, candidate: str) -> bool:
+        """Whether ``candidate`` is the CSRF token of ``session``, a valid session."""
+        return self.session_valid(session) and hmac.compare_digest(
+            candidate.encode("utf-8"), self.csrf_token(session).encode("utf-8")
+        )
 
     def _sign(self, payload: str) -> str:
         return hmac.new(self._key, payload.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -10,10 +10,14 @@ without one (:class:`~servers.admin_auth.AdminTokenMissing`):
   session works too;
 - ``GET /``: the dashboard page; a browser without a session is sent to
   ``GET /login``, whose form (``POST /login``) sets an HttpOnly, SameSite=Strict
-  cookie holding a signed session, never the token; ``POST /logout`` drops it.
+  cookie holding a signed session, never the token; ``POST /logout`` drops it;
+- ``GET /copy`` and ``/api/copy-drafts``: the copy review (文案审核), when the
+  server is given one (:mod:`servers.copy_review`): approve, edit or reject
+  drafted copy; its forms carry a CSRF token.
 
-Numbers come from one :class:`~marketing.dashboard.DashboardSource`, read in a
-worker thread; while the store is down the answer is a 503 (JSON or a page),
+Numbers come from one :class:`~marketing.dashboard.DashboardSource`, drafts
+from a :class:`~marketing.copy_review.CopyReview`, both called in a worker
+thread; while the store is down the answer is a 503 (JSON or a page),
 never a traceback. Run on loopback, behind a TLS proxy (``--secure-cookie``)
 when reached from elsewhere:
 
@@ -27,12 +31,14 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
+from catalog.errors import CatalogError
 from marketing.connection import LazyStore
+from marketing.copy_review import CopyReview, store_copy_review
 from marketing.dashboard import DashboardSource, store_dashboard
 from marketing.sentiment_watch import SpikeRule, recent
 from marketing.settings import SettingsError, load_settings
@@ -40,16 +46,30 @@ from marketing.store import utc_now
 from privacy import masking
 from servers.admin_auth import AdminAuth, AdminTokenMissing
 from servers.admin_json import jsonable
+from servers.admin_request import (
+    AUTH_KEY,
+    PAGES_KEY,
+    SESSION_COOKIE,
+    TIMEOUT_KEY,
+    Handler,
+    SourceUnavailable,
+    check_api,
+    html,
+    in_thread,
+    page_allowed,
+    session_ok,
+)
+from servers.copy_review import REVIEW_KEY, add_copy_review
 from servers.dashboard_page import DashboardPages, DashboardView
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5057
-SESSION_COOKIE = "aurora_admin_session"
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-MAX_BODY_BYTES = 4096
+# Room for an edited draft of 1,000 Chinese characters, form-encoded.
+MAX_BODY_BYTES = 16 * 1024
 # A read still running after this is answered 503 (a hung database); the
 # worker thread finishes on its own.
 READ_TIMEOUT_S = 60.0
@@ -65,17 +85,8 @@ SECURITY_HEADERS = {
 }
 
 SOURCE_KEY: web.AppKey[DashboardSource] = web.AppKey("source")
-AUTH_KEY: web.AppKey[AdminAuth] = web.AppKey("auth")
-PAGES_KEY: web.AppKey[DashboardPages] = web.AppKey("pages")
 RULE_KEY: web.AppKey[SpikeRule] = web.AppKey("rule")
 SECURE_KEY: web.AppKey[bool] = web.AppKey("secure_cookie")
-TIMEOUT_KEY: web.AppKey[float] = web.AppKey("read_timeout_s")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class SourceUnavailable(Exception):
-    """The dashboard source failed (the store is down); logged where raised."""
 
 
 @web.middleware
@@ -92,36 +103,9 @@ async def security_headers(
     return response
 
 
-def _session_ok(request: web.Request) -> bool:
-    session = request.cookies.get(SESSION_COOKIE)
-    return bool(session) and request.app[AUTH_KEY].session_valid(session or "")
-
-
-def _check_api(request: web.Request) -> None:
-    authorization = request.headers.get("Authorization", "")
-    if authorization:
-        if not request.app[AUTH_KEY].bearer_matches(authorization):
-            raise web.HTTPForbidden(
-                text='{"error": "wrong token"}', content_type="application/json"
-            )
-        return
-    if not _session_ok(request):
-        raise web.HTTPUnauthorized(
-            text='{"error": "send Authorization: Bearer <admin token>"}',
-            content_type="application/json",
-            headers={"WWW-Authenticate": 'Bearer realm="aurora-admin"'},
-        )
-
-
 async def _read(request: web.Request, read: Callable[[DashboardSource], Any]) -> Any:
     source = request.app[SOURCE_KEY]
-    try:
-        return await asyncio.wait_for(
-            asyncio.to_thread(read, source), request.app[TIMEOUT_KEY]
-        )
-    except Exception as e:  # the HTTP boundary: logged, a 503 to the client
-        logger.exception("Dashboard data not read (%s).", type(e).__name__)
-        raise SourceUnavailable() from e
+    return await in_thread(request, lambda: read(source))
 
 
 def _days(request: web.Request) -> int:
@@ -146,7 +130,7 @@ async def _json(
 
 def _api(read: Callable[[DashboardSource], Any]) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
-        _check_api(request)
+        check_api(request)
         return await _json(request, read)
 
     return handle
@@ -154,7 +138,7 @@ def _api(read: Callable[[DashboardSource], Any]) -> Handler:
 
 async def sentiment(request: web.Request) -> web.StreamResponse:
     """The negative share per day of ``?days=N`` (30), with its alerts."""
-    _check_api(request)
+    check_api(request)
     days = _days(request)
     rule = request.app[RULE_KEY]
 
@@ -171,17 +155,14 @@ async def sentiment(request: web.Request) -> web.StreamResponse:
 
 async def activity(request: web.Request) -> web.StreamResponse:
     """The followers' activity per day of ``?days=N`` (30), oldest first."""
-    _check_api(request)
+    check_api(request)
     days = _days(request)
     return await _json(request, lambda source: source.daily_activity(days))
 
 
 async def dashboard(request: web.Request) -> web.StreamResponse:
     """The dashboard page, or the login form's address."""
-    auth = request.app[AUTH_KEY]
-    if not _session_ok(request) and not auth.bearer_matches(
-        request.headers.get("Authorization", "")
-    ):
+    if not page_allowed(request):
         raise web.HTTPSeeOther("/login")
     rule = request.app[RULE_KEY]
     pages = request.app[PAGES_KEY]
@@ -194,25 +175,22 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
             sentiment=recent(source.negative_share_by_day, DEFAULT_DAYS, rule),
             rule=rule,
             generated_at=utc_now(),
+            copy_review=REVIEW_KEY in request.app,
         )
 
     try:
         data = await _read(request, view)
     except SourceUnavailable:
-        return _html(pages.unavailable(), status=503)
+        return html(pages.unavailable(), status=503)
     # Drawing the charts is CPU work: off the loop too.
-    return _html(await asyncio.to_thread(pages.dashboard, data))
-
-
-def _html(text: str, status: int = 200) -> web.Response:
-    return web.Response(text=text, status=status, content_type="text/html")
+    return html(await asyncio.to_thread(pages.dashboard, data))
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
     """The login form (the dashboard itself when already logged in)."""
-    if _session_ok(request):
+    if session_ok(request):
         raise web.HTTPSeeOther("/")
-    return _html(request.app[PAGES_KEY].login())
+    return html(request.app[PAGES_KEY].login())
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -222,7 +200,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH_KEY]
     if not isinstance(token, str) or not auth.token_matches(token):
         logger.warning("Admin login refused (wrong token) from %s.", request.remote)
-        return _html(request.app[PAGES_KEY].login("Wrong token."), status=403)
+        return html(request.app[PAGES_KEY].login("Wrong token."), status=403)
     response = web.HTTPSeeOther("/")
     response.set_cookie(
         SESSION_COOKIE,
@@ -250,6 +228,7 @@ def make_app(
     secure_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     read_timeout_s: float = READ_TIMEOUT_S,
+    review: CopyReview | None = None,
 ) -> web.Application:
     """The admin server's application.
 
@@ -261,6 +240,8 @@ def make_app(
         secure_cookie: Mark the session cookie ``Secure`` (served over HTTPS).
         clock: Unix time now, for the sessions' expiry.
         read_timeout_s: The longest wait for the source before a 503.
+        review: The copy drafts to review (``/copy`` and ``/api/copy-drafts``);
+            without it the server has no copy review.
 
     Raises:
         AdminTokenMissing: ``token`` is empty: the server must not start open.
@@ -283,6 +264,8 @@ def make_app(
     app.router.add_get("/api/funnel", _api(lambda s: s.lead_funnel()))
     app.router.add_get("/api/sentiment", sentiment)
     app.router.add_get("/api/activity", activity)
+    if review is not None:
+        add_copy_review(app, review)
     return app
 
 
@@ -299,9 +282,14 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO)
     try:
         settings = load_settings()
-        source = store_dashboard(settings, LazyStore(settings.database_url))
-        app = make_app(source, settings.admin_token, secure_cookie=args.secure_cookie)
-    except (SettingsError, AdminTokenMissing) as e:
+        store = LazyStore(settings.database_url)
+        app = make_app(
+            store_dashboard(settings, store),
+            settings.admin_token,
+            secure_cookie=args.secure_cookie,
+            review=store_copy_review(store),
+        )
+    except (SettingsError, AdminTokenMissing, CatalogError) as e:
         sys.exit(f"admin server: {e}")
     web.run_app(app, host=args.host, port=args.port)
 

@@ -1,10 +1,12 @@
 """The dashboard's HTML, rendered on the server with Jinja2 (autoescaped).
 
-:class:`DashboardView` is everything one page shows; :class:`DashboardPages`
-renders it, the login form and the "store unavailable" page from
-``servers/templates/``. Every number is in a table cell or element with a stable
-``id`` or ``data-*`` attribute (``data-value`` holds the raw number), so scripts
-and the browser test read the figures without parsing the charts.
+:class:`DashboardView` is everything one page shows, :class:`CopyReviewView`
+everything the copy review (文案审核) shows; :class:`DashboardPages` renders
+them, the login form and the "store unavailable" page from
+``servers/templates/``. Every number is in a table cell or element with a
+stable ``id`` or ``data-*`` attribute (``data-value`` holds the raw number), so
+scripts and the browser test read the figures without parsing the charts. Draft
+text comes from a model: like every value it is escaped, never trusted as markup.
 """
 
 from __future__ import annotations
@@ -16,12 +18,20 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from copywriting.checks import AD_LAW, FACTS, LENGTH, SIZE
+from marketing.copy_drafts import APPROVED, PENDING, REJECTED, CheckFailure, StoredDraft
 from marketing.lead_funnel import FunnelStep
 from marketing.report import CampaignReport
 from marketing.sentiment_watch import DayAssessment, SpikeRule
 from servers import dashboard_charts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATUS_LABELS = {PENDING: "待审核", APPROVED: "已批准", REJECTED: "已驳回"}
+CHECK_LABELS = {AD_LAW: "广告法", FACTS: "事实核查", LENGTH: "长度", SIZE: "消息大小"}
+# The longest edited copy and rejection note a form or the API takes.
+MAX_TEXT_CHARS, MAX_NOTE_CHARS = 1000, 500
+# How the ad-law check's detail ends: the filter's rewrite (copywriting.checks).
+SUGGESTED = "; suggested: "
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,32 @@ class DashboardView:
     sentiment: list[DayAssessment]
     rule: SpikeRule
     generated_at: datetime
+    copy_review: bool = False
+
+
+@dataclass(frozen=True)
+class CopyReviewView:
+    """What the copy review page shows.
+
+    Attributes:
+        drafts: The drafts shown, pending first.
+        counts: Drafts per status, filters aside.
+        campaigns: Every campaign with drafts (the filter's choices).
+        campaign: The campaign filter, if any.
+        status: The status filter, if any.
+        csrf: The CSRF token the forms carry (empty without a session).
+        notice: What the last step did.
+        error: Why the last step was refused.
+    """
+
+    drafts: list[StoredDraft]
+    counts: dict[str, int]
+    campaigns: list[str]
+    campaign: str | None
+    status: str | None
+    csrf: str
+    notice: str | None = None
+    error: str | None = None
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -44,6 +80,18 @@ def percent(value: float | None, digits: int = 1) -> str:
 def money(value: Decimal) -> str:
     """An amount with thousands separators and cents."""
     return f"{value:,.2f}"
+
+
+def suggestion(failure: CheckFailure) -> str | None:
+    """The rewrite an ad-law failure suggests, if it is one."""
+    if failure.check != AD_LAW or SUGGESTED not in failure.detail:
+        return None
+    return failure.detail.split(SUGGESTED, 1)[1]
+
+
+def problem(failure: CheckFailure) -> str:
+    """A failure's detail without the rewrite (shown on its own)."""
+    return failure.detail.split(SUGGESTED, 1)[0]
 
 
 class DashboardPages:
@@ -63,6 +111,12 @@ class DashboardPages:
         )
         self._env.filters["percent"] = percent
         self._env.filters["money"] = money
+        self._env.filters["suggestion"] = suggestion
+        self._env.filters["problem"] = problem
+        self._env.globals["STATUS_LABELS"] = STATUS_LABELS
+        self._env.globals["CHECK_LABELS"] = CHECK_LABELS
+        self._env.globals["MAX_TEXT_CHARS"] = MAX_TEXT_CHARS
+        self._env.globals["MAX_NOTE_CHARS"] = MAX_NOTE_CHARS
 
     def dashboard(self, view: DashboardView) -> str:
         """The dashboard page, charts included (CPU work: call it off the loop)."""
@@ -88,6 +142,10 @@ class DashboardPages:
             campaign_charts=campaign_charts,
             alerts=[day for day in view.sentiment if day.alert],
         )
+
+    def copy_review(self, view: CopyReviewView) -> str:
+        """The copy review page."""
+        return self._env.get_template("copy_review.html").render(view=view)
 
     def login(self, error: str | None = None) -> str:
         """The login form, with why the last try failed."""

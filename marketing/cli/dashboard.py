@@ -23,21 +23,29 @@ from marketing.cli.context import CliContext, pass_cli
 def dashboard(cli: CliContext, host: str, port: int, secure_cookie: bool) -> None:
     """Serve the marketing dashboard and the admin JSON API.
 
-    Open http://HOST:PORT/ and log in with AURORA_ADMIN_TOKEN; scripts call
-    /api/campaigns, /api/segments, /api/funnel and /api/sentiment with
+    Open http://HOST:PORT/ and log in with AURORA_ADMIN_TOKEN (/copy reviews
+    drafted copy); scripts call /api/campaigns, /api/segments, /api/funnel,
+    /api/sentiment, /api/activity and /api/copy-drafts with
     "Authorization: Bearer <token>".
     """
     from aiohttp import web
 
+    from catalog.errors import CatalogError
     from marketing.connection import LazyStore
+    from marketing.copy_review import store_copy_review
     from marketing.dashboard import store_dashboard
     from servers.admin_auth import AdminTokenMissing
     from servers.admin_server import make_app
 
     settings = cli.settings
-    source = store_dashboard(settings, LazyStore(settings.database_url))
+    store = LazyStore(settings.database_url)
     try:
-        app = make_app(source, settings.admin_token, secure_cookie=secure_cookie)
-    except AdminTokenMissing as e:
+        app = make_app(
+            store_dashboard(settings, store),
+            settings.admin_token,
+            secure_cookie=secure_cookie,
+            review=store_copy_review(store),
+        )
+    except (AdminTokenMissing, CatalogError) as e:
         raise click.ClickException(str(e)) from e
     web.run_app(app, host=host, port=port)

@@ -7,10 +7,12 @@ import threading
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from servers.admin_auth import AdminAuth, AdminTokenMissing
-from servers.admin_server import DEFAULT_HOST, SESSION_COOKIE, make_app
+from servers.admin_request import SESSION_COOKIE
+from servers.admin_server import DEFAULT_HOST, main, make_app
 from tests.servers.dashboard_data import FUNNEL, SEGMENTS, SPIKE_DAY, FakeSource
 
 TOKEN = "admin-secret-token"
@@ -204,3 +206,13 @@ async def test_a_hung_store_is_a_503_after_the_timeout() -> None:
             assert response.status == 503
     finally:
         release.set()
+
+
+def test_main_serves_the_copy_review(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[web.Application] = []
+    monkeypatch.setenv("AURORA_ADMIN_TOKEN", TOKEN)
+    monkeypatch.setattr(web, "run_app", lambda app, **kwargs: served.append(app))
+    main(["--port", "0"])
+    [app] = served
+    paths = {r.resource.canonical for r in app.router.routes() if r.resource}
+    assert {"/", "/copy", "/api/copy-drafts", "/api/funnel"} <= paths
