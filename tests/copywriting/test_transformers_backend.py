@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,56 @@ def test_auto_device_takes_the_gpu_when_torch_sees_one(
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert backend.resolved_device() == "cpu"
     assert TransformersGenerator(tmp_path, device="cuda").resolved_device() == "cuda"
+
+
+async def test_loads_a_gguf_file_with_its_chat_template(tiny_qwen_gguf: Path) -> None:
+    import torch
+
+    backend = TransformersGenerator(tiny_qwen_gguf, device="cpu", max_new_tokens=6)
+    assert isinstance(await backend.generate(REQUEST), str)
+    tokenizer, model, _ = backend.load()
+    assert tokenizer.chat_template and model.dtype == torch.float32
+
+
+async def test_a_bf16_folder_is_upcast_on_cpu(
+    tiny_qwen_gguf: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    from tools.gguf_convert import convert
+
+    convert(tiny_qwen_gguf, tmp_path / "hf")
+    backend = TransformersGenerator(tmp_path / "hf", device="cpu", max_new_tokens=6)
+    assert isinstance(await backend.generate(REQUEST), str)
+    _, model, _ = backend.load()
+    assert model.dtype == torch.float32
+
+
+async def test_a_missing_gguf_file_is_a_generator_error(tmp_path: Path) -> None:
+    backend = TransformersGenerator(tmp_path / "absent.gguf", device="cpu")
+    with pytest.raises(GeneratorError, match=r"absent\.gguf.*\.gguf file"):
+        await backend.generate(REQUEST)
+
+
+def _local_qwen() -> Path:
+    """The converted Qwen2.5-Coder-0.5B of `make assets-llm`, or a skip."""
+    from tools.assets import ASSETS_DIR, COMPLETE_MARKER
+    from tools.llm_assets import MODELS
+
+    assets = Path(os.environ.get("AURORA_ASSETS_DIR", ASSETS_DIR))
+    folder = assets / MODELS["0.5b"].converted
+    if not (folder / COMPLETE_MARKER).is_file():
+        # On demand, not built by `make assets`: a skip even under CI=true.
+        pytest.skip(f"no {folder}: run `make assets-llm` (about 1.6 GB) to get it")
+    return folder
+
+
+@pytest.mark.llm_asset
+async def test_the_local_qwen_writes_chinese_copy() -> None:
+    import torch
+
+    torch.manual_seed(0)
+    backend = TransformersGenerator(_local_qwen(), device="cpu", max_new_tokens=40)
+    text = await backend.generate(REQUEST)
+    assert sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= 5, text
+    assert "<|im_" not in text and "文案：" not in text

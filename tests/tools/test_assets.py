@@ -119,6 +119,16 @@ def test_a_failing_build_keeps_the_previous_complete_folder(tmp_path: Path) -> N
     assert _leftovers(tmp_path) == ["a"]
 
 
+def test_an_interrupted_build_leaves_nothing_half_built(tmp_path: Path) -> None:
+    def interrupted(folder: Path) -> None:
+        (folder / "big.gguf").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build(tmp_path / "a", "v1", interrupted, "a")
+    assert _leftovers(tmp_path) == []
+
+
 def test_other_inputs_rebuild(tmp_path: Path) -> None:
     build(tmp_path / "a", "v1", lambda d: (d / "f").write_text("1"), "a")
     build(tmp_path / "a", "v2", lambda d: (d / "f").write_text("2"), "a")
