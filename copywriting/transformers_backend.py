@@ -7,9 +7,9 @@ which transformers dequantises on every load (slower; needs the ``gguf`` package
 Nothing is downloaded (``local_files_only``). Weights load in bfloat16 where the
 hardware computes it natively (CUDA, or a CPU with AVX512-BF16/AMX: 2-3x the
 float32 speed there, since CPU generation is bound by memory bandwidth), else
-float16 on CUDA and float32 on CPU. The model loads on first use, in a worker thread, and generation runs there
-too, so the action server's event loop never waits on torch. Only the new tokens
-are decoded: the prompt is never part of the answer.
+float16 on CUDA and float32 on CPU. The model loads on first use, in a worker
+thread, and generation runs there too, so no event loop waits on torch. Only the
+new tokens are decoded: the prompt is never part of the answer.
 """
 
 from __future__ import annotations

@@ -2,13 +2,15 @@
 
 A generator's drafts are stored pending with the checks they failed
 (:mod:`copywriting.checks`) and the brief they were written from. A marketer
-approves a draft that passes every check, edits one (the edit is checked again
-and waits for approval) or rejects it with a reason. Campaign pushes
+approves a draft that passes every check, edits one (the edit is checked again,
+gets a new revision and waits for approval) or rejects it with a reason (final:
+a rejected draft is not edited back to life). Campaign pushes
 (:mod:`marketing.approved_copy`) and chat use approved copy only.
 
-Status changes are conditional updates (``WHERE status = ...``): two marketers
-reviewing the same draft at once cannot approve a draft the other just
-rejected. Synchronous SQLAlchemy Core over the store's engine; no Rasa.
+Status changes are conditional updates (``WHERE status = ... AND revision =
+...``), and an approval may name the revision the reviewer read: a marketer
+never approves a text another one changed after they looked at it. Synchronous
+SQLAlchemy Core over the store's engine; no Rasa.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class StoredDraft:
     brief: str
     status: str
     edited: bool
+    revision: int
     reviewer: str | None
     note: str | None
     created_at: datetime
@@ -130,6 +133,7 @@ class CopyDrafts:
                     "brief": draft.brief,
                     "status": PENDING,
                     "edited": False,
+                    "revision": 1,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -168,10 +172,24 @@ class CopyDrafts:
         with self._store.engine.connect() as connection:
             return [_draft(r) for r in connection.execute(query).mappings()]
 
-    def approved(self, campaign: str, variant: str) -> StoredDraft | None:
-        """The variant's newest approved copy, if a marketer approved one."""
-        drafts = self.find(campaign, APPROVED, variant)
-        return max(drafts, key=lambda d: (d.updated_at, d.id)) if drafts else None
+    def approved(
+        self, campaign: str, variant: str, segment: str | None = None
+    ) -> list[StoredDraft]:
+        """The variant's approved copy for a send to ``segment``, newest first.
+
+        Copy drafted for that segment comes first, then copy drafted for no
+        segment; copy written for another segment (another tone) never.
+        """
+        drafts = [
+            d
+            for d in self.find(campaign, APPROVED, variant)
+            if d.segment in (segment, None)
+        ]
+        return sorted(
+            drafts,
+            key=lambda d: (d.segment is not None, d.updated_at, d.id),
+            reverse=True,
+        )
 
     def approved_for(self, subject: str, tone: str) -> list[StoredDraft]:
         """Approved copy about ``subject`` in ``tone``, oldest first (for chat)."""
@@ -184,14 +202,27 @@ class CopyDrafts:
         with self._store.engine.connect() as connection:
             return [_draft(r) for r in connection.execute(query).mappings()]
 
-    def approve(self, draft_id: int, reviewer: str) -> StoredDraft:
+    def approve(
+        self, draft_id: int, reviewer: str, revision: int | None = None
+    ) -> StoredDraft:
         """Approves a pending draft that passes every check.
+
+        Args:
+            draft_id: The draft.
+            reviewer: Who approves it.
+            revision: The revision the reviewer read; another one is refused.
 
         Raises:
             DraftNotFound: There is none.
-            ReviewError: It failed a check (edit it first) or is not pending.
+            ReviewError: It failed a check (edit it first), is not pending, or
+                was edited since the reviewer read it.
         """
         draft = self.get(draft_id)
+        if revision is not None and revision != draft.revision:
+            raise ReviewError(
+                f"copy draft {draft_id} was edited since you read it (revision "
+                f"{revision}, now {draft.revision}): read it again"
+            )
         if not draft.passes:
             failed = ", ".join(sorted({f.check for f in draft.failures}))
             raise ReviewError(
@@ -218,12 +249,12 @@ class CopyDrafts:
     ) -> StoredDraft:
         """Replaces a draft's text (checked again by the caller); it is pending again.
 
-        An approved draft that is edited is no longer sent until it is approved
-        again.
+        The edit is a new revision. An approved draft that is edited is no longer
+        sent until it is approved again; a rejected one stays rejected.
 
         Raises:
             DraftNotFound: There is none.
-            ReviewError: The text is empty.
+            ReviewError: The text is empty, or the draft was rejected.
         """
         if not text.strip():
             raise ReviewError("the edited copy is empty")
@@ -233,16 +264,19 @@ class CopyDrafts:
             "failures": _failures_json(tuple(failures)),
             "status": PENDING,
             "edited": True,
+            "revision": t.c.revision + 1,
             "reviewer": reviewer,
             "note": None,
             "updated_at": self._store.now(),
         }
+        editable = (t.c.id == draft_id) & (t.c.status != REJECTED)
         with self._store.engine.begin() as connection:
-            result = connection.execute(
-                update(t).where(t.c.id == draft_id).values(**values)
-            )
+            result = connection.execute(update(t).where(editable).values(**values))
         if result.rowcount == 0:
-            raise DraftNotFound(f"no copy draft {draft_id}")
+            self.get(draft_id)  # DraftNotFound when there is none
+            raise ReviewError(
+                f"copy draft {draft_id} was rejected: draft new copy instead"
+            )
         return self.get(draft_id)
 
     def _move(
@@ -264,7 +298,7 @@ class CopyDrafts:
         query = (
             update(t)
             .where(t.c.id == draft.id, t.c.status.in_(allowed))
-            .where(t.c.status == draft.status, t.c.text == draft.text)
+            .where(t.c.status == draft.status, t.c.revision == draft.revision)
             .values(**values)
         )
         with self._store.engine.begin() as connection:
@@ -273,7 +307,11 @@ class CopyDrafts:
             now = self.get(draft.id)
             raise ReviewError(
                 f"copy draft {draft.id} is {now.status}"
-                + (" and was edited meanwhile" if now.text != draft.text else "")
+                + (
+                    " and was edited meanwhile"
+                    if now.revision != draft.revision
+                    else ""
+                )
                 + f"; it cannot become {status}"
             )
         return self.get(draft.id)
@@ -304,6 +342,7 @@ def _draft(row: RowMapping) -> StoredDraft:
         brief=row["brief"],
         status=row["status"],
         edited=bool(row["edited"]),
+        revision=int(row["revision"] or 1),
         reviewer=row["reviewer"],
         note=row["note"],
         created_at=row["created_at"],

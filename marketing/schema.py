@@ -222,6 +222,8 @@ def tables(metadata: MetaData) -> dict[str, Table]:
             # pending | approved | rejected
             Column("status", String(16), nullable=False),
             Column("edited", Boolean, nullable=False, default=False),
+            # Incremented by each edit: an approval names the revision it read.
+            Column("revision", Integer, nullable=False, default=1),
             # Who reviewed it last, and why a draft was rejected.
             Column("reviewer", String(64)),
             Column("note", Text),

@@ -81,7 +81,7 @@ def scheduler(cli: CliContext, once: bool, poll_s: float) -> None:
 
             async def run_send(run: Run, stop: asyncio.Event) -> SendSummary:
                 campaign = await asyncio.to_thread(
-                    load_campaign, settings, run.campaign, store
+                    load_campaign, settings, run.campaign, store, run.segment
                 )
                 now = store.now()
                 recipients = await asyncio.to_thread(

@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from marketing.approved_copy import with_approved_copy
+from catalog.loader import load_catalog
+from copywriting.review import current_copy
+from marketing.approved_copy import Accept, approved_copy, with_approved_copy
 from marketing.campaign_runs import CampaignRuns
 from marketing.campaigns import Campaign, load_campaigns
 from marketing.cli.context import CliContext, pass_cli, user_errors
@@ -36,13 +38,16 @@ _PAST_TOLERANCE = timedelta(minutes=1)
 
 
 def load_campaign(
-    settings: Settings, campaign_id: str, store: MarketingStore | None = None
+    settings: Settings,
+    campaign_id: str,
+    store: MarketingStore | None = None,
+    segment: str | None = None,
 ) -> Campaign:
     """The campaign ``campaign_id`` of ``settings.campaigns_path``.
 
-    With ``store``, each variant carries the copy a marketer approved for it
-    (:mod:`marketing.approved_copy`); without approved copy, a variant sends the
-    message the file declares.
+    With ``store``, each variant carries the copy a marketer approved for it and
+    ``segment`` (:mod:`marketing.approved_copy`) that still matches today's
+    catalog; without such copy, a variant sends the message the file declares.
 
     Raises:
         click.ClickException: The file is unusable, has no such campaign, or the
@@ -57,8 +62,22 @@ def load_campaign(
         )
     if store is None:
         return campaigns[campaign_id]
+    accept = copy_check(settings)
     with user_errors("marketing store"):
-        return with_approved_copy(campaigns[campaign_id], CopyDrafts(store))
+        return with_approved_copy(
+            campaigns[campaign_id], CopyDrafts(store), segment, accept
+        )
+
+
+def copy_check(settings: Settings) -> Accept:
+    """Accepts approved copy that is still true as of today (in the settings' zone).
+
+    Raises:
+        click.ClickException: The catalog cannot be read.
+    """
+    with user_errors("catalog"):
+        catalog = load_catalog()
+    return current_copy(catalog, datetime.now(ZoneInfo(settings.timezone)).date())
 
 
 def recipients_of(
@@ -171,13 +190,13 @@ def send(
         _schedule(cli, campaign, segment_name, openids, dry_run, at)
         return
     store = cli.store()
-    campaign = load_campaign(settings, campaign_id, store)
+    campaign = load_campaign(settings, campaign_id, store, segment_name)
     now = store.now()
     recipients = list(profiles_of(store, openids, now)) if openids else []
     if segment_name:
         recipients = recipients_of(store, settings, segment_name, now) + recipients
     if dry_run:
-        _preview(store, settings, campaign, recipients, now)
+        _preview(store, settings, campaign, recipients, now, segment_name)
         return
     summary = asyncio.run(
         _send_now(store, settings, campaign, recipients, now, retry_uncertain)
@@ -215,14 +234,17 @@ def _preview(
     campaign: Campaign,
     recipients: Sequence[Profile],
     now: datetime,
+    segment: str | None,
 ) -> None:
     sender = make_sender(store, settings, api=None)
     with user_errors("marketing store"):
         lines = sender.preview(campaign, recipients, now)
+        declared = load_campaign(settings, campaign.id)
+        accept = copy_check(settings)
         drafts = CopyDrafts(store)
-        for variant in campaign.variants:
-            approved = drafts.approved(campaign.id, variant.name)
-            source = f"approved copy #{approved.id}" if approved else "campaigns.yml"
+        for variant in declared.variants:
+            draft = approved_copy(declared, variant, drafts, segment, accept)
+            source = f"approved copy #{draft.id}" if draft else "campaigns.yml"
             click.echo(f"# variant {variant.name}: {source}")
     tally: Counter[str] = Counter()
     for line in lines:

@@ -16,7 +16,7 @@ def approved(
 ) -> StoredDraft:
     return StoredDraft(
         draft_id, "c", "v", subject, tone, None, "template", "t", text, (), "{}",
-        APPROVED, False, "lin", None, T, T,
+        APPROVED, False, 1, "lin", None, T, T,
     )  # fmt: skip
 
 

@@ -62,26 +62,30 @@ def test_auto_device_takes_the_gpu_when_torch_sees_one(
 
 
 async def test_loads_a_gguf_file_with_its_chat_template(tiny_qwen_gguf: Path) -> None:
-    import torch
-
     backend = TransformersGenerator(tiny_qwen_gguf, device="cpu", max_new_tokens=6)
     assert isinstance(await backend.generate(REQUEST), str)
-    tokenizer, model, _ = backend.load()
-    assert tokenizer.chat_template and model.dtype == torch.float32
+    tokenizer, _, _ = backend.load()
+    assert tokenizer.chat_template
 
 
-async def test_a_bf16_folder_is_upcast_on_cpu(
-    tiny_qwen_gguf: Path, tmp_path: Path
+@pytest.mark.parametrize("native_bf16", [True, False])
+async def test_a_bf16_folder_runs_in_bf16_only_where_the_cpu_computes_it(
+    tiny_qwen_gguf: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    native_bf16: bool,
 ) -> None:
     import torch
 
+    from copywriting import transformers_backend
     from tools.gguf_convert import convert
 
+    monkeypatch.setattr(transformers_backend, "_cpu_has_bf16", lambda: native_bf16)
     convert(tiny_qwen_gguf, tmp_path / "hf")
     backend = TransformersGenerator(tmp_path / "hf", device="cpu", max_new_tokens=6)
     assert isinstance(await backend.generate(REQUEST), str)
     _, model, _ = backend.load()
-    assert model.dtype == torch.float32
+    assert model.dtype == (torch.bfloat16 if native_bf16 else torch.float32)
 
 
 async def test_a_missing_gguf_file_is_a_generator_error(tmp_path: Path) -> None:

@@ -66,27 +66,29 @@ def test_only_a_passing_pending_draft_can_be_approved(drafts: CopyDrafts) -> Non
         drafts.approve(999, "lin")
 
 
-def test_the_newest_approval_is_what_a_variant_sends(drafts: CopyDrafts) -> None:
+def test_a_send_gets_its_segments_approved_copy_first_then_copy_for_anyone(
+    drafts: CopyDrafts,
+) -> None:
     first, second, other = drafts.add(
         [DRAFT, replace(DRAFT, text="第二版"), replace(DRAFT, variant="card")]
     )
-    assert drafts.approved("buds-pro2-launch", "text") is None
-    drafts.approve(second, "lin")
-    drafts.approve(first, "lin")
-    newest = drafts.approved("buds-pro2-launch", "text")
-    assert newest is not None and newest.id in (first, second)
-    assert (
-        newest.id
-        == max(
-            (drafts.get(first), drafts.get(second)), key=lambda d: (d.updated_at, d.id)
-        ).id
+    anyone, calm = drafts.add(
+        [
+            replace(DRAFT, segment=None, text="给所有人"),
+            replace(DRAFT, segment="unhappy-recently", tone="温和", text="温和版"),
+        ]
     )
-    assert [d.id for d in drafts.approved_for("au-buds-pro2", "热情")] == [
-        first,
-        second,
-    ]
-    assert drafts.approved_for("au-buds-pro2", "温和") == []
-    assert other not in [d.id for d in drafts.approved_for("au-buds-pro2", "热情")]
+    assert drafts.approved("buds-pro2-launch", "text") == []
+    for draft_id in (second, first, anyone, calm):
+        drafts.approve(draft_id, "lin")
+    fans = [d.id for d in drafts.approved("buds-pro2-launch", "text", "earbud-fans")]
+    assert sorted(fans[:2]) == [first, second] and fans[2:] == [anyone]
+    # Copy written for another segment (another tone) is never sent to this one.
+    assert calm not in fans
+    assert [d.id for d in drafts.approved("buds-pro2-launch", "text")] == [anyone]
+    warm = [d.id for d in drafts.approved_for("au-buds-pro2", "热情")]
+    assert warm == [first, second, anyone]
+    assert other not in warm
 
 
 def test_rejecting_withdraws_and_editing_needs_a_new_approval(
@@ -100,7 +102,7 @@ def test_rejecting_withdraws_and_editing_needs_a_new_approval(
         "语气太硬",
         "wang",
     )
-    assert drafts.approved("buds-pro2-launch", "text") is None
+    assert drafts.approved("buds-pro2-launch", "text") == []
     with pytest.raises(ReviewError, match="is rejected"):
         drafts.reject(good, "wang")
     edited = drafts.edit(bad, "  极光 Buds Pro 2 到手 999 元  ", [], "lin")
