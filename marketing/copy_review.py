@@ -33,8 +33,10 @@ class CopyReview(Protocol):
     ) -> list[StoredDraft]:
         """Drafts, oldest first, optionally of one campaign or status."""
 
-    def approve(self, draft_id: int, reviewer: str) -> StoredDraft:
-        """Approves a pending draft that passes every check."""
+    def approve(
+        self, draft_id: int, reviewer: str, revision: int | None = None
+    ) -> StoredDraft:
+        """Approves a pending draft that passes every check (at ``revision``)."""
 
     def reject(self, draft_id: int, reviewer: str, note: str) -> StoredDraft:
         """Rejects a draft (an approved one is withdrawn)."""
@@ -61,14 +63,16 @@ class StoreCopyReview:
         """Drafts, oldest first."""
         return CopyDrafts(self._store()).find(campaign, status)
 
-    def approve(self, draft_id: int, reviewer: str) -> StoredDraft:
-        """Approves a draft.
+    def approve(
+        self, draft_id: int, reviewer: str, revision: int | None = None
+    ) -> StoredDraft:
+        """Approves a draft, if still at ``revision`` when one is given.
 
         Raises:
             DraftNotFound: There is none.
-            ReviewError: It failed a check or is not pending.
+            ReviewError: It failed a check, is not pending or was edited since.
         """
-        return CopyDrafts(self._store()).approve(draft_id, reviewer)
+        return CopyDrafts(self._store()).approve(draft_id, reviewer, revision)
 
     def reject(self, draft_id: int, reviewer: str, note: str) -> StoredDraft:
         """Rejects a draft.

@@ -2,15 +2,18 @@
 
 - ``GET /copy?status=&campaign=``: the drafts, pending first, each with its
   failed checks (the ad-law rewrite suggested), and forms to approve (refused
-  while a check fails), edit (checked again; "save and approve" approves it
-  if it then passes) or reject it with a note. The forms post to
+  while a check fails, or when the draft was edited since the page showed it:
+  the form carries the revision shown), edit (checked again; "save and
+  approve" approves it if it then passes; not for a rejected draft) or reject
+  it with a note. The forms post to
   ``POST /copy/{id}/approve|edit|reject`` with the session cookie and the
   session's CSRF token; the answer is the page again (303 after a step, the
   reason with 400, 403, 404 or 409 when refused).
 - ``GET /api/copy-drafts?status=&campaign=``: the drafts, oldest first (bearer
   token or session);
 - ``POST /api/copy-drafts/{id}/approve|edit|reject`` with a JSON body
-  (``reviewer``, ``note``, ``text``, ``approve``): the draft as it is now;
+  (``reviewer``, ``note``, ``text``, ``approve``, ``revision``: approve only
+  that revision): the draft as it is now;
   bearer token only (a session posts through the page's forms, which carry the
   CSRF token). 404 for an unknown draft, 409 with the reason for a refused
   step, 400 for bad input, 503 while the store is down.
@@ -90,6 +93,8 @@ class Step:
     text: str = ""
     note: str = ""
     approve: bool = False
+    # The revision the reviewer read (approve): another one is refused.
+    revision: int | None = None
 
 
 def add_copy_review(app: web.Application, review: CopyReview) -> None:
@@ -239,7 +244,16 @@ def parse_step(
         if len(text.strip()) > MAX_TEXT_CHARS:
             raise BadInput(f"文案最多 {MAX_TEXT_CHARS} 字 (text is too long)")
     approve = fields.get("approve") in (True, "1", "true")
-    return Step(action, reviewer, text.strip(), note, approve)
+    return Step(action, reviewer, text.strip(), note, approve, _revision(fields))
+
+
+def _revision(fields: Mapping[str, Any]) -> int | None:
+    value = fields.get("revision")
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not str(value).isdigit() or len(str(value)) > 9:
+        raise BadInput("revision must be a whole number")
+    return int(value)
 
 
 def draft_json(draft: StoredDraft) -> dict[str, Any]:
@@ -257,7 +271,7 @@ def _run(request: web.Request, draft_id: int, step: Step) -> Callable[[], Stored
 
     def run() -> StoredDraft:
         if step.action == APPROVE:
-            draft = review.approve(draft_id, step.reviewer)
+            draft = review.approve(draft_id, step.reviewer, step.revision)
         elif step.action == REJECT:
             draft = review.reject(draft_id, step.reviewer, step.note)
         else:

@@ -118,6 +118,36 @@ async def test_approve_through_the_api(
     assert "is approved" in (await again.json())["error"]
 
 
+async def test_an_approval_of_a_revision_edited_since_is_a_409(
+    client: TestClient, seeded: SeededDrafts, marketing_db: MarketingStore
+) -> None:
+    edit = f"/api/copy-drafts/{seeded.passing}/edit"
+    text = stored(marketing_db, seeded.passing).text + "欢迎来看看。"
+    assert (await client.post(edit, json={"text": text}, headers=BEARER)).status == 200
+    path = f"/api/copy-drafts/{seeded.passing}/approve"
+    stale = await client.post(path, json={"revision": 1}, headers=BEARER)
+    assert stale.status == 409
+    assert "edited since you read it" in (await stale.json())["error"]
+    bad = await client.post(path, json={"revision": "x"}, headers=BEARER)
+    assert bad.status == 400
+    fresh = await client.post(path, json={"revision": 2}, headers=BEARER)
+    assert (await fresh.json())["status"] == APPROVED
+
+
+async def test_the_page_approves_only_the_revision_it_showed(
+    client: TestClient, seeded: SeededDrafts, marketing_db: MarketingStore
+) -> None:
+    csrf = await log_in(client)
+    page = await (await client.get("/copy")).text()
+    assert 'name="revision" value="1"' in page
+    CopyDrafts(marketing_db).edit(seeded.passing, "别人改过的文案", [], "wang")
+    response = await post_form(
+        client, f"/copy/{seeded.passing}/approve", csrf, revision="1"
+    )
+    assert response.status == 409
+    assert stored(marketing_db, seeded.passing).status == "pending"
+
+
 async def test_a_script_may_name_the_reviewer(
     client: TestClient, seeded: SeededDrafts, marketing_db: MarketingStore
 ) -> None:
