@@ -22,7 +22,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.marketing_action import MarketingAction, sentiment_of
 from catalog.model import Catalog
+from copywriting.brief import subject_brief
 from copywriting.chat_copy import chat_copy
+from copywriting.checks import DraftChecker
 from copywriting.request import CopyRequest, tone_for
 from marketing.connection import StoreFactory
 from marketing.copy_drafts import CopyDrafts, StoredDraft
@@ -48,6 +50,14 @@ class ActionGenerateReply(MarketingAction):
         settings: Settings | None = None,
     ) -> None:
         super().__init__(catalog, today, store, settings)
+        self._checker: DraftChecker | None = None
+
+    @property
+    def checker(self) -> DraftChecker:
+        """Checks approved copy against today's facts (built with the catalog)."""
+        if self._checker is None:
+            self._checker = DraftChecker(self.catalog)
+        return self._checker
 
     def name(self) -> str:
         """Action name used in the domain."""
@@ -104,7 +114,13 @@ class ActionGenerateReply(MarketingAction):
         approved = await self.db(
             lambda s: CopyDrafts(s).approved_for(request.item_id, request.tone), none
         )
-        copy = chat_copy(request, approved, tracker.sender_id, self.today())
+        today = self.today()
+        facts = subject_brief(request.item_id, self.catalog, today, request.tone)
+
+        def holds(text: str) -> bool:
+            return not self.checker.check(text, facts)
+
+        copy = chat_copy(request, approved, tracker.sender_id, today, holds)
         shown = show([(request.item_id, url)], self.settings.tracking_base_url)
         text = copy.text + (f"\n👉 {shown[0].url}" if url else "")
         dispatcher.utter_message(text=text)

@@ -6,7 +6,9 @@ product that is not in the brief fails the draft. So the brief carries the
 facts a marketer would give a copywriter: the product with its price and
 original price, the offer and its dates, the campaign's reward and period, and
 the angle of the variant (its hand-written message). The tone follows the
-segment the copy is for (:func:`tone_for_segment`).
+segment the copy is for (:func:`tone_for_segment`). Catalog text with wording
+the Advertising Law forbids ("最高立减 800 元") goes into the brief as the filter
+rewrites it ("立减可达 800 元"), so the model has nothing absolute to copy.
 
 A brief is stored with each draft (:meth:`CopyBrief.to_json`), so an edited draft
 is checked against the brief it was written from, even after the catalog
@@ -17,12 +19,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any, Protocol
 
 from catalog.model import Campaign as CatalogCampaign
 from catalog.model import Catalog, Product
+from copywriting.compliance import remove_banned_claims
 from copywriting.request import DEFAULT_TONE, TONES, CopyRequest
 from marketing.campaigns import LINK_PLACEHOLDER, NEWS, Campaign, Variant
 from marketing.segment_rules import Rules
@@ -130,33 +133,57 @@ def brief_for(
     catalog campaign or promotion it ``promotes``; the variant's own message
     gives the angle.
     """
+    subject = campaign.item_id if catalog.product(campaign.item_id) else None
+    subject = subject or campaign.promotes or campaign.id
+    about = subject_brief(subject, catalog, today)
+    if about.kind == CAMPAIGN:
+        about = replace(about, title=campaign.title)  # the push's own headline
     angle = _message_text(variant)
-    facts: list[str] = []
-    product = catalog.product(campaign.item_id) if campaign.item_id else None
-    promoted = catalog.campaign(campaign.promotes) if campaign.promotes else None
-    promotion = catalog.promotion(campaign.promotes) if campaign.promotes else None
-    if product is not None:
-        kind, subject, title = PRODUCT, product.id, product.name
-        facts += _product_facts(product, catalog, today)
-    elif promoted is not None:
-        kind, subject, title = CAMPAIGN, promoted.id, campaign.title
-        facts += _campaign_facts(promoted)
-    elif promotion is not None:
-        kind, subject, title = PROMOTION, promotion.id, promotion.title
-        facts += [promotion.description, f"活动时间：{_period(promotion)}"]
-    else:
-        kind, subject, title = CAMPAIGN, campaign.id, campaign.title
-    if angle:
-        facts.append(f"本条要点：{angle}")
-    return CopyBrief(
+    facts = (*about.facts, f"本条要点：{angle}") if angle else about.facts
+    return replace(
+        about,
         campaign=campaign.id,
         variant=variant.name,
+        facts=tuple(remove_banned_claims(f) for f in facts),
+        tone=tone_for_segment(segment),
+        segment=segment.name if segment else None,
+    )
+
+
+def subject_brief(
+    subject: str, catalog: Catalog, today: date, tone: str = DEFAULT_TONE
+) -> CopyBrief:
+    """What the catalog says today of a product, catalog campaign or promotion.
+
+    The facts of a campaign's brief without its angle, and what chat holds
+    approved copy against before showing it (:mod:`copywriting.chat_copy`): copy
+    promising what is no longer so (an ended offer, a changed price, "今晚开奖"
+    of one push) is not shown. A subject the catalog does not know has no facts.
+    """
+    product = catalog.product(subject)
+    promoted = catalog.campaign(subject)
+    promotion = catalog.promotion(subject)
+    if product is not None:
+        kind, title, facts = (
+            PRODUCT,
+            product.name,
+            _product_facts(product, catalog, today),
+        )
+    elif promoted is not None:
+        kind, title, facts = CAMPAIGN, promoted.title, _campaign_facts(promoted)
+    elif promotion is not None:
+        kind, title = PROMOTION, promotion.title
+        facts = [promotion.description, f"活动时间：{_period(promotion)}"]
+    else:
+        kind, title, facts = CAMPAIGN, subject, []
+    return CopyBrief(
+        campaign="",
+        variant="",
         subject=subject,
         kind=kind,
         title=title,
-        facts=tuple(facts),
-        tone=tone_for_segment(segment),
-        segment=segment.name if segment else None,
+        facts=tuple(remove_banned_claims(f) for f in facts),
+        tone=tone,
     )
 
 

@@ -3,10 +3,14 @@
 - ``ad_law``: no absolute claim the Advertising Law forbids
   (:func:`copywriting.compliance.banned_claims`); the failure suggests the
   filter's rewrite.
-- ``facts``: every number, price, discount, date, time and product name in the
-  draft is in the brief (:class:`copywriting.brief.CopyBrief`): a model that
-  invents "原价 899" or a "12月20日" deadline fails, so does one that names a
-  product the brief is not about.
+- ``facts``: every amount in the draft is one the brief states, with the same
+  unit (:mod:`copywriting.quantities`: "8 折" is not the brief's "8 小时"; money
+  may also be the difference of two of the brief's prices, "直降 200 元"), and
+  so is every day, clock time, product name and offer in words
+  (:mod:`copywriting.offer_terms`: 包邮, 买一送一, 截止...). A model that invents
+  "原价 899", a "12月20日" deadline or free shipping fails.
+- ``format``: copy only: no link or opt-out line (the send adds both), no HTML
+  or markdown, no preamble ("好的，以下是…"), explanation or numbered options.
 - ``length``: 30 to 120 characters, what a WeChat push reads at a glance.
 - ``size``: the message as sent (with the link and opt-out line) fits WeChat's
   2048 bytes.
@@ -19,33 +23,49 @@ Python over the catalog; no Rasa.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Collection, Sequence
+from itertools import permutations
+from typing import TypeVar
 
 from catalog.model import Catalog
 from copywriting.brief import CopyBrief
 from copywriting.compliance import MAX_BYTES, banned_claims, remove_banned_claims
+from copywriting.offer_terms import offers_in, offers_stated
+from copywriting.quantities import (
+    MONEY,
+    PLAIN,
+    Quantity,
+    days_in,
+    quantities_in,
+    times_in,
+)
 from marketing.approved_copy import message_text
 from marketing.copy_drafts import CheckFailure
 
-AD_LAW, FACTS, LENGTH, SIZE = "ad_law", "facts", "length", "size"
-CHECKS = (AD_LAW, FACTS, LENGTH, SIZE)
+AD_LAW, FACTS, FORMAT, LENGTH, SIZE = "ad_law", "facts", "format", "length", "size"
+CHECKS = (AD_LAW, FACTS, FORMAT, LENGTH, SIZE)
 MIN_CHARS, MAX_CHARS = 30, 120
 # The longest tracked link a message carries (base URL and tracking id).
 LINK_BYTES = 200
+MAX_LINES = 3
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+T = TypeVar("T")
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4}
-_CN_DIGITS |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-# A month and day: 12月12日, 12月12号, 12/12 or 12.12 (not 9.5折, not 1.5元).
-_DATE = re.compile(
-    r"(?<![\d.])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"
-    r"|(?<![\d./])(\d{1,2})[/.](\d{1,2})(?![\d./]|\s*[折元块倍%％万])"
-)
-_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)")
-_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
-# Chinese numerals that count something: 五折, 两百元, 十二期, 三天.
-_CN_NUMBER = re.compile(
-    r"([零〇一二两三四五六七八九十百千万]+)(?=\s*[元块折件期天小时个张台位倍%％份副])"
+# What copy must not carry, each with what the failure says.
+_NOT_COPY: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"https?://|www\.|\.(?:com|cn|net|org)\b", re.I), "a link"),
+    (re.compile(r"退订|回复\s*td\b", re.I), "an opt-out line"),
+    (re.compile(r"<[a-z/!][^>]*>", re.I), "HTML"),
+    (re.compile(r"\*\*|```|^\s*#{1,6}\s|^\s*[-*•]\s", re.M), "markdown"),
+    (
+        re.compile(
+            r"^\s*(?:好的|当然|以下是|下面是|这是一|这段文案|以上|希望|注[:：]|说明[:：]"
+            r"|标题[:：]|正文[:：]|文案\s*[一二三四五\d]\s*[:：]|copy\s*:)",
+            re.M | re.I,
+        ),
+        "a preamble or explanation",
+    ),
+    (re.compile(r"^\s*(?:\d+|[一二三四五])\s*[.、)）]\s*\S", re.M), "numbered options"),
 )
 
 
@@ -75,6 +95,14 @@ class DraftChecker:
                 )
             )
         failures += self._facts(text, brief)
+        found = [what for pattern, what in _NOT_COPY if pattern.search(text)]
+        if not _mostly_chinese(text):
+            found.append("not Chinese")
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > MAX_LINES:
+            found.append(f"{len(lines)} lines")
+        if found:
+            failures.append(CheckFailure(FORMAT, f"not copy: {', '.join(found)}"))
         length = len(text.strip())
         if not MIN_CHARS <= length <= MAX_CHARS:
             failures.append(
@@ -93,91 +121,89 @@ class DraftChecker:
         return tuple(failures)
 
     def _facts(self, text: str, brief: CopyBrief) -> list[CheckFailure]:
-        failures = []
         source = brief.text
-        # "X5" names a product: its 5 is no number of the offer.
-        stated = numbers_in(self.catalog.without_product_names(source))
-        counted = numbers_in(self.catalog.without_product_names(text))
-        invented = [n for n in counted if n not in stated]
-        if invented:
-            listed = "、".join(_shown(n) for n in dict.fromkeys(invented))
-            failures.append(CheckFailure(FACTS, f"numbers not in the brief: {listed}"))
-        dates = [d for d in dates_in(text) if d not in dates_in(source)]
-        if dates:
-            listed = "、".join(f"{m}月{d}日" for m, d in dict.fromkeys(dates))
-            failures.append(CheckFailure(FACTS, f"dates not in the brief: {listed}"))
-        times = [t for t in times_in(text) if t not in times_in(source)]
-        if times:
-            listed = "、".join(f"{h}:{m:02d}" for h, m in dict.fromkeys(times))
-            failures.append(CheckFailure(FACTS, f"times not in the brief: {listed}"))
-        allowed = {p.id for p in self.catalog.products_mentioned(source)}
-        others = [
-            p.name
-            for p in self.catalog.products_mentioned(text)
-            if p.id not in allowed and p.id != brief.subject
+        found = [
+            _invented_amounts(
+                self.catalog.without_product_names(text),
+                self.catalog.without_product_names(source),
+            ),
+            _listed(
+                "dates",
+                [(d.month, d.day) for d in days_in(text)],
+                {(d.month, d.day) for d in days_in(source)},
+                lambda d: f"{d[0]}月{d[1]}日",
+            ),
+            _listed(
+                "times",
+                times_in(text),
+                set(times_in(source)),
+                lambda t: f"{t[0]}:{t[1]:02d}",
+            ),
+            _listed("offers", offers_in(text), offers_stated(source), lambda o: o),
+            self._other_products(text, brief),
         ]
-        if others:
-            failures.append(
-                CheckFailure(
-                    FACTS, f"products the brief is not about: {'、'.join(others)}"
-                )
-            )
-        return failures
+        return [CheckFailure(FACTS, detail) for detail in found if detail]
+
+    def _other_products(self, text: str, brief: CopyBrief) -> str:
+        allowed = {p.id for p in self.catalog.products_mentioned(brief.text)}
+        allowed.add(brief.subject)
+        return _listed(
+            "products",
+            [p.name for p in self.catalog.products_mentioned(text)],
+            {p.name for p in self.catalog.products if p.id in allowed},
+            lambda name: name,
+            what="the brief is not about",
+        )
 
 
-def dates_in(text: str) -> list[tuple[int, int]]:
-    """Every (month, day) ``text`` states."""
-    found = []
-    for match in _DATE.finditer(text):
-        month, day = (int(g) for g in match.groups() if g is not None)
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            found.append((month, day))
-    return found
+def _invented_amounts(text: str, source: str) -> str:
+    """The draft's amounts the brief does not state ('' when none)."""
+    stated = quantities_in(source)
+    allowed = _allowed(stated)
+    values = {q.value for q in stated}
+    # A bare number of the brief ("积分 ×2") may be said with a unit ("2 倍").
+    bare = {q.value for q in stated if q.kind == PLAIN}
+    invented = [
+        q
+        for q in quantities_in(text)
+        if q not in allowed
+        and q.value not in bare
+        and not (q.kind == PLAIN and q.value in values)
+    ]
+    return _listed("amounts", invented, set(), _shown)
 
 
-def times_in(text: str) -> list[tuple[int, int]]:
-    """Every clock time (hour, minute) ``text`` states."""
-    return [(int(h), int(m)) for h, m in _TIME.findall(text)]
+def _listed(
+    kind: str,
+    found: Sequence[T],
+    known: Collection[T],
+    shown: Callable[[T], str],
+    what: str = "not in the brief",
+) -> str:
+    """'<kind> <what>: a、b' for what ``found`` has beyond ``known`` ('' if nothing)."""
+    extra = [item for item in dict.fromkeys(found) if item not in known]
+    return f"{kind} {what}: {'、'.join(shown(i) for i in extra)}" if extra else ""
 
 
-def numbers_in(text: str) -> list[Decimal]:
-    """Every number ``text`` states outside its dates and times.
-
-    Arabic numbers (``1,299``, ``9.5``) and counted Chinese numerals (``五折``,
-    ``两百元``) alike; ``九五折`` reads 95 as a discount is written.
-    """
-    rest = _TIME.sub(" ", _DATE.sub(" ", text))
-    found = [_decimal(n.replace(",", "")) for n in _NUMBER.findall(rest)]
-    found += [chinese_number(n) for n in _CN_NUMBER.findall(rest)]
-    return [n for n in found if n is not None]
+def _mostly_chinese(text: str) -> bool:
+    # Words, not letters: "极光 Buds Pro 2 上新" is Chinese with a Latin name.
+    hanzi = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return hanzi >= len(_LATIN_WORD.findall(text))
 
 
-def chinese_number(text: str) -> Decimal | None:
-    """The value of a Chinese numeral (``两百`` 200, ``十二`` 12, ``九五`` 95)."""
-    if not any(ch in _CN_UNITS for ch in text):
-        digits = [_CN_DIGITS.get(ch) for ch in text]
-        if None in digits or not digits:
-            return None
-        return Decimal("".join(str(d) for d in digits))
-    total, section, digit = 0, 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch == "万":
-            total += (section + digit) * 10000
-            section, digit = 0, 0
-        else:
-            section += (digit or 1) * _CN_UNITS[ch]
-            digit = 0
-    return Decimal(total + section + digit)
+def _allowed(stated: list[Quantity]) -> set[Quantity]:
+    """The brief's amounts, and the savings its prices imply (1199 - 999 元)."""
+    allowed = set(stated)
+    money = {q.value for q in stated if q.kind == MONEY}
+    allowed |= {
+        Quantity((high - low).normalize(), MONEY)
+        for high, low in permutations(money, 2)
+        if high > low
+    }
+    return allowed
 
 
-def _decimal(text: str) -> Decimal | None:
-    try:
-        return Decimal(text).normalize()
-    except InvalidOperation:
-        return None
-
-
-def _shown(number: Decimal) -> str:
-    return f"{number:f}"
+def _shown(quantity: Quantity) -> str:
+    value = f"{quantity.value:f}"
+    unit = quantity.kind.split(":")[-1]
+    return value if quantity.kind == PLAIN else f"{value} ({unit})"

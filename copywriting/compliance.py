@@ -24,18 +24,26 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"最佳|最好|最优|最棒|最强"), "出色"),
     (re.compile(r"顶级|极致|顶尖|巅峰"), "出色"),
     (re.compile(r"首选"), "好选择"),
-    (re.compile(r"(销量|口碑|人气|排名)第一"), r"\1领先"),
+    (re.compile(r"(销量|口碑|人气|排名)第\s*[一1１](?![0-9０-９])"), r"\1领先"),
 )
 # Phrases that mean something else and stay ("第一时间通知您", "买第一款",
 # "最后 3 小时": the last hours, not a superlative).
-_ALLOWED = ("第一时间", "第一款", "第一件", "第一台", "第一次", "最后", "最近", "最终")
+_ALLOWED = (
+    "第一时间", "第一款", "第一件", "第一台", "第一次", "第1次", "第1件",
+    "最后", "最近", "最终",
+)  # fmt: skip
 _ALLOWED_MARK = "\u0000{}\u0000"
 # Absolute terms removed outright (longest first where they overlap).
 _BANNED = re.compile(
-    r"国家级|世界级|全球级|宇宙级|最高级|最(?=\S)|第一|唯一|独一无二|"
-    r"100\s*[%％]|百分之百|百分百|绝对|万能|永久|史无前例|无敌|王牌|"
-    r"全网|全国领先|遥遥领先"
+    r"国家级|世界级|全球级|宇宙级|最高级|最[\s\u200b]*(?=\S)|第一|"
+    r"第\s*[1１](?![0-9０-９])|唯一|独一无二|no\.?\s*1(?!\d)|top\s*1(?!\d)|"
+    r"[1１]\s*[0０]\s*[0０]\s*[%％]|百分之一?百|百分百|绝对|万能|永久|史无前例|"
+    r"无敌|王牌|全网|全国领先|遥遥领先",
+    flags=re.IGNORECASE,
 )
+# Removing one term can join two halves of another ("国家最级"): removal runs
+# until nothing changes, at most this often.
+_PASSES = 5
 _SPACES = re.compile(r"[ \t]{2,}")
 _THINKING = re.compile(r"<think>.*?(?:</think>|$)", flags=re.DOTALL)
 _REPEATED_PUNCTUATION = re.compile(r"([，。！？、,.!?])\1+")
@@ -76,9 +84,13 @@ def remove_banned_claims(text: str) -> str:
         return _ALLOWED_MARK.format(len(kept) - 1)
 
     text = re.sub("|".join(_ALLOWED), protect, text)
-    for pattern, replacement in _REWRITES:
-        text = pattern.sub(replacement, text)
-    text = _BANNED.sub("", text)
+    for _ in range(_PASSES):
+        before = text
+        for pattern, replacement in _REWRITES:
+            text = pattern.sub(replacement, text)
+        text = _BANNED.sub("", text)
+        if text == before:
+            break
     for index, phrase in enumerate(kept):
         text = text.replace(_ALLOWED_MARK.format(index), phrase)
     text = _REPEATED_PUNCTUATION.sub(r"\1", text)

@@ -1,10 +1,11 @@
 """Drafts campaign copy: samples a backend, tidies and checks each draft.
 
 For each brief, :class:`CopyDrafter` asks the backend for ``n`` samples, strips
-what a model adds around the copy (an echo of the prompt, its reasoning, a
-"文案：" label, quotes), runs the checks (:mod:`copywriting.checks`) and drops
-near-duplicates of drafts kept before (in this run or stored earlier). What it
-returns is ready to store pending (:class:`marketing.copy_drafts.NewDraft`).
+what a model adds around the copy (an echo of the prompt, its reasoning, and
+:mod:`copywriting.model_output`: a preamble, label, options, explanation),
+runs the checks (:mod:`copywriting.checks`) and drops near-duplicates of drafts
+kept before (in this run or stored earlier). What it returns is ready to store
+pending (:class:`marketing.copy_drafts.NewDraft`).
 A backend failure on one sample is counted, not fatal: the other samples go on.
 No Rasa.
 """
@@ -12,7 +13,6 @@ No Rasa.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,17 +21,12 @@ from copywriting.checks import DraftChecker
 from copywriting.compliance import limit_bytes, strip_echo
 from copywriting.factory import Backend
 from copywriting.generator import GeneratorError
+from copywriting.model_output import copy_in
 from copywriting.prompts import facts_block, instructions, prompt_lines
 from copywriting.similarity import is_near_duplicate
 from marketing.copy_drafts import NewDraft
 
 logger = logging.getLogger(__name__)
-
-# A label, markdown or quotes a model puts around the copy.
-_LABEL = re.compile(r"^\s*[#*>\s]*(?:微信)?(?:推广)?文案\s*[:：][*\s]*")
-_MARKDOWN = re.compile(r"\*\*|__|^#+\s*", flags=re.MULTILINE)
-_QUOTES = "\"'“”‘’「」『』"
-_BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
 @dataclass
@@ -52,12 +47,11 @@ class DraftBatch:
 
 
 def tidy(text: str, brief: CopyBrief) -> str:
-    """The copy in a model's answer: no prompt echo, label, quotes or blank lines."""
+    """The copy in a model's answer: no prompt echo, nothing around the copy."""
     request = brief.request()
     echoes = ("\n".join(prompt_lines(request)), facts_block(request))
     text = strip_echo(text, echoes, instructions(request))
-    text = _MARKDOWN.sub("", _LABEL.sub("", text)).strip().strip(_QUOTES).strip()
-    return limit_bytes(_BLANK_LINES.sub("\n", text))
+    return limit_bytes(copy_in(text))
 
 
 class CopyDrafter:

@@ -9,6 +9,8 @@ from marketing.store import IMPRESSION, MarketingStore
 from tests.actions.conftest import TODAY, TrackerFactory, texts
 from tests.marketing.fixtures import broken_store
 
+WARM = "极光 X5 Pro 直降 300 元，现在入手正合适，轻薄机身拍照清晰，欢迎来店里看看真机～"
+
 
 def _action(catalog: Catalog) -> ActionGenerateReply:
     return ActionGenerateReply(catalog, lambda: TODAY)
@@ -55,7 +57,7 @@ async def test_approved_copy_for_a_product_is_shown_with_a_tracked_link(
     drafts = CopyDrafts(marketing_db)
     approved, pending, calm = drafts.add(
         [
-            _draft("ph-x5-pro", "热情", "极光 X5 Pro 直降 300 元，双12一起入手！"),
+            _draft("ph-x5-pro", "热情", WARM),
             _draft("ph-x5-pro", "热情", "未审核的文案"),
             _draft("ph-x5-pro", "温和", "极光 X5 Pro 供您参考。"),
         ]
@@ -69,12 +71,31 @@ async def test_approved_copy_for_a_product_is_shown_with_a_tracked_link(
     await _action(catalog).run(dispatcher, tracker, {})
     [text] = texts(dispatcher)
     # The approved copy in the customer's tone; never the pending one.
-    assert text.startswith("极光 X5 Pro 直降 300 元") and "未审核" not in text
+    assert text.startswith(WARM) and "未审核" not in text
     [impression] = marketing_db.history("u1")
     assert impression.variant == f"copy-{approved}"
     assert impression.item_id == "ph-x5-pro"
     assert f"trk={impression.tracking_id}" in text
     assert pending not in (approved, calm)
+
+
+async def test_approved_copy_no_longer_true_is_not_shown(
+    catalog: Catalog,
+    dispatcher: CollectingDispatcher,
+    make_tracker: TrackerFactory,
+    marketing_db: MarketingStore,
+) -> None:
+    drafts = CopyDrafts(marketing_db)
+    stale = WARM.replace("直降 300 元", "直降 500 元")  # the price has changed
+    [draft_id] = drafts.add([_draft("ph-x5-pro", "热情", stale)])
+    drafts.approve(draft_id, "lin")
+    tracker = make_tracker(
+        "X5 Pro有优惠吗", "ask_promotion", [("product", "极光 X5 Pro")],
+        slots={"sentiment": "positive"},
+    )  # fmt: skip
+    await _action(catalog).run(dispatcher, tracker, {})
+    assert "直降 500 元" not in texts(dispatcher)[0]
+    assert marketing_db.history("u1")[0].variant == "template"
 
 
 async def test_without_approved_copy_in_the_tone_the_template_answers(

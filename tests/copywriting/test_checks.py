@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from catalog.model import Catalog
 from copywriting.brief import CopyBrief
-from copywriting.checks import (
-    AD_LAW,
-    FACTS,
-    LENGTH,
-    SIZE,
-    DraftChecker,
-    chinese_number,
-    dates_in,
-    numbers_in,
-    times_in,
-)
+from copywriting.checks import AD_LAW, FACTS, FORMAT, LENGTH, SIZE, DraftChecker
 
 BRIEF = CopyBrief(
     campaign="buds-pro2-launch",
@@ -108,26 +96,78 @@ def test_the_sent_message_must_fit_wechats_2048_bytes(catalog: Catalog) -> None:
     assert checks_failed(checker, GOOD) == [SIZE]
 
 
-def test_numbers_dates_and_times_are_read_in_every_usual_form() -> None:
-    assert dates_in("12月12日、12月1号、12/31 与 1.5 元、9.5折") == [
-        (12, 12),
-        (12, 1),
-        (12, 31),
-    ]
-    assert times_in("今晚 20:00，明早8：30") == [(20, 0), (8, 30)]
-    found = numbers_in("到手 1,299 元，9.5折，两百元券，九五折，12 期，20:00 开抢")
-    assert found == [
-        Decimal("1299"),
-        Decimal("9.5"),
-        Decimal("12"),
-        Decimal("200"),
-        Decimal("95"),
-    ]
+@pytest.mark.parametrize(
+    ("draft", "detail"),
+    [
+        ("首发八折", "80 (discount)"),  # the brief's 8 is 8 小时, not 8 折
+        ("立减 50 元", "50 (money)"),  # its 50 is 50dB
+        ("32 期免息", "32 (instalments)"),
+        ("前 40 名下单", "40 (count)"),
+        ("满三百减五十", "300 (money)"),
+        ("全场包邮，买一送一", "offers not in the brief: 包邮、赠品"),
+        ("明天就截止", "offers not in the brief: 截止"),
+    ],
+)
+def test_amounts_are_read_with_their_units_and_offers_in_words(
+    checker: DraftChecker, draft: str, detail: str
+) -> None:
+    brief = CopyBrief(
+        campaign="c", variant="v", subject="au-buds-pro2", kind="product",
+        title="极光 Buds Pro 2",
+        facts=(
+            "降噪深度 50dB，单次 8 小时、总续航 32 小时",
+            "价格：999 元（原价 1199 元）",
+            "满 3000 减 200 元，首发享 12 期免息，40 小时续航",
+        ),
+    )  # fmt: skip
+    text = f"极光 Buds Pro 2 上市，自适应降噪，{draft}，通勤路上一戴就安静～"
+    failures = checker.check(text, brief)
+    assert {f.check for f in failures} == {FACTS}, failures
+    assert any(detail in f.detail for f in failures), failures
 
 
 @pytest.mark.parametrize(
-    ("text", "value"),
-    [("两百", 200), ("十二", 12), ("一千五百", 1500), ("三万", 30000), ("九五", 95)],
+    "said",
+    [
+        "给你一个安静的通勤，每一天都有一副好耳机陪伴",  # 一个, 每一天: words
+        "今晚20点准时开售",  # the brief's 20:00
+        "九五折入手",  # the brief's 95 折
+        "1️⃣ 降噪 2️⃣ 续航",  # keycaps are no numbers
+        "直降 200 元",  # 1199 - 999
+        "首发享 12 期免息",
+    ],
 )
-def test_chinese_numerals(text: str, value: int) -> None:
-    assert chinese_number(text) == value
+def test_good_copy_that_says_the_briefs_facts_its_own_way_passes(
+    checker: DraftChecker, said: str
+) -> None:
+    brief = CopyBrief(
+        campaign="c", variant="v", subject="au-buds-pro2", kind="product",
+        title="极光 Buds Pro 2",
+        facts=(
+            "价格：999 元（原价 1199 元）",
+            "本条要点：今晚 20:00 开售，首发享 12 期免息，95 折",
+        ),
+    )  # fmt: skip
+    text = f"极光 Buds Pro 2 新品上市，自适应降噪，{said}，通勤路上一戴就安静～"
+    assert checker.check(text, brief) == ()
+
+
+@pytest.mark.parametrize(
+    ("draft", "what"),
+    [
+        (GOOD + "\n回复TD退订 https://x.cn/a", "a link, an opt-out line"),
+        ("<b>双12</b>" + GOOD, "HTML"),
+        ("好的，以下是文案：\n" + GOOD, "a preamble or explanation"),
+        ("1. " + GOOD + "\n2. 另一条", "numbered options"),
+        ("**" + GOOD + "**", "markdown"),
+        (
+            "Aurora Buds Pro 2 is here with adaptive noise cancelling for 999 yuan!",
+            "not Chinese",
+        ),
+    ],
+)
+def test_anything_but_copy_fails_the_format_check(
+    checker: DraftChecker, draft: str, what: str
+) -> None:
+    failures = [f for f in checker.check(draft, BRIEF) if f.check == FORMAT]
+    assert failures and what in failures[0].detail

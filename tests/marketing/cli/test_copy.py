@@ -60,7 +60,7 @@ def test_review_with_the_cli_edit_rechecks_and_only_passing_copy_is_approved(
     [draft] = CopyDrafts(marketing_db).find(CAMPAIGN)
     edited = run("drafts", "edit", str(draft.id), "--text", INVENTED)
     assert "fails ad_law, facts" in edited.output
-    assert "numbers not in the brief: 899" in edited.output
+    assert "amounts not in the brief: 899 (money)" in edited.output
     refused = run("drafts", "approve", str(draft.id))
     assert refused.exit_code == 1
     assert f"copy draft {draft.id} failed ad_law, facts: edit it" in refused.output
