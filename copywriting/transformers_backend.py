@@ -53,6 +53,7 @@ class TransformersGenerator:
         self.device = device
         self.max_new_tokens = max_new_tokens
         self._loaded: tuple[Any, Any, str] | None = None
+        self._failed: GeneratorError | None = None
         self._lock = threading.Lock()
 
     async def generate(self, request: CopyRequest) -> str:
@@ -66,8 +67,14 @@ class TransformersGenerator:
             GeneratorError: The folder holds no loadable model.
         """
         with self._lock:
+            if self._failed is not None:
+                raise self._failed  # once: not again for every sample
             if self._loaded is None:
-                self._loaded = self._load()
+                try:
+                    self._loaded = self._load()
+                except GeneratorError as e:
+                    self._failed = e
+                    raise
             return self._loaded
 
     def resolved_device(self) -> str:
@@ -93,11 +100,16 @@ class TransformersGenerator:
         else:
             dtype = torch.bfloat16 if _cpu_has_bf16() else torch.float32
         try:
+            # fix_mistral_regex=False: transformers 4.57 warns of a Mistral regex
+            # bug on every Qwen tokenizer (huggingface/transformers#44031); the
+            # converted tokenizer encodes exactly as the GGUF's own.
             tokenizer = AutoTokenizer.from_pretrained(  # type: ignore[no-untyped-call]
-                folder, **source
+                folder, fix_mistral_regex=False, **source
             )
             model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, **source)
-        except (OSError, ValueError, ImportError) as e:  # ImportError: no gguf
+        except Exception as e:  # a missing, partial or corrupt model folder
+            # raises whatever the loader meets (OSError, AttributeError, a
+            # SafetensorError): each means "no usable model here".
             raise GeneratorError(
                 f"no causal LM in {self.model_dir} (set AURORA_GENERATOR_MODEL_DIR to "
                 f"a save_pretrained folder or a .gguf file): {e}"

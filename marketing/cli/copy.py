@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -94,6 +95,8 @@ def copy(
     `aurora-marketing drafts`. A local model takes 10-40 s per draft on a CPU
     and uses the GPU when there is one.
     """
+    # Rasa's TensorFlow is no use to a PyTorch model: transformers skips it.
+    os.environ.setdefault("USE_TF", "0")
     settings = cli.settings
     campaign = load_campaign(settings, campaign_id)
     chosen = [v for v in campaign.variants if not variants or v.name in variants]
