@@ -69,7 +69,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: help setup assets assets-llm train run run-dev shell actions test lint typecheck unit validate \
         rasa-test sentiment-report bench-nlu e2e browser clean nlu-data wechat-sim bench-webhook bench-rec report \
-        bench-faults erase-user purge-data run-cluster nginx
+        bench-faults bench-copy erase-user purge-data run-cluster nginx
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -265,6 +265,9 @@ bench-webhook: setup nginx ## WeChat webhook benchmark; MODEL=models/x.tar.gz ad
 
 bench-faults: train ## Fault matrix: each dependency down or hung, as the customer sees it
 	$(BIN)/python -m benchmarks.fault_matrix --model models
+
+bench-copy: setup assets-llm ## Copy drafts on 48 fixed briefs: templates, Qwen 0.5B, 1.5B (~40 min on 2 cores; SAMPLES=, LIMIT=)
+	$(BIN)/python -m benchmarks.copy_bench $(if $(SAMPLES),--samples $(SAMPLES)) $(if $(LIMIT),--limit $(LIMIT))
 
 # --- personal data -----------------------------------------------------------------
 
