@@ -19,6 +19,7 @@ from copywriting.checks import (
     AD_LAW,
     CHECKS,
     FACTS,
+    FORMAT,
     LENGTH,
     MAX_CHARS,
     MIN_CHARS,
@@ -31,7 +32,8 @@ from copywriting.similarity import distinct_2
 DRAFT, EMPTY, DUPLICATE, ERROR = "draft", "empty", "duplicate", "error"
 # The kinds of fact failure, by the start of DraftChecker's detail.
 INVENTED = {
-    "numbers": ("numbers not in the brief",),
+    "numbers": ("amounts not in the brief",),
+    "offers": ("offers not in the brief",),
     "dates": ("dates not in the brief", "times not in the brief"),
     "products": ("products the brief is not about",),
 }
@@ -214,6 +216,8 @@ _ROWS: tuple[tuple[str, Any], ...] = (
     ("… invents a number", lambda s: _pct(s.invented["numbers"])),
     ("… invents a date or time", lambda s: _pct(s.invented["dates"])),
     ("… names another product", lambda s: _pct(s.invented["products"])),
+    ("… promises an offer in words", lambda s: _pct(s.invented["offers"])),
+    (f"passes {FORMAT} (copy only)", lambda s: _pct(s.passing[FORMAT])),
     (
         f"passes {LENGTH} ({MIN_CHARS}-{MAX_CHARS} chars)",
         lambda s: _pct(s.passing[LENGTH]),

@@ -20,7 +20,7 @@ from benchmarks.copy_stats import (
     summarize,
 )
 
-INVENTED_PRICE = ("facts", "numbers not in the brief: 899")
+INVENTED_PRICE = ("facts", "amounts not in the brief: 899 (money)")
 INVENTED_DATE = ("facts", "dates not in the brief: 12月20日")
 TOO_LONG = ("length", "130 characters; write 30-120")
 
@@ -45,6 +45,7 @@ def test_summary_shares_are_of_checked_drafts_and_samples() -> None:
     assert summary.passing == {
         "ad_law": 1.0,
         "facts": pytest.approx(1 / 3),
+        "format": 1.0,
         "length": pytest.approx(2 / 3),
         "size": 1.0,
     }
@@ -52,6 +53,7 @@ def test_summary_shares_are_of_checked_drafts_and_samples() -> None:
         "numbers": pytest.approx(1 / 3),
         "dates": pytest.approx(1 / 3),
         "products": 0.0,
+        "offers": 0.0,
     }
     assert summary.all_checks == pytest.approx(1 / 3)
     assert summary.usable == pytest.approx(1 / 6)
@@ -96,7 +98,7 @@ def test_the_table_sets_backends_side_by_side() -> None:
 def test_examples_show_a_passing_a_failing_and_an_empty_draft() -> None:
     items = examples(_run(), [f"brief {i}" for i in range(6)])
     assert items[0] == "- passes (brief 0): “极光 X5 限时优惠，欢迎了解”"
-    assert items[1].startswith("- fails (brief 1): “原价 899 的耳机” — facts: numbers")
+    assert items[1].startswith("- fails (brief 1): “原价 899 的耳机” — facts: amounts")
     assert items[2] == "- empty (brief 3): raw “文案：”"
 
 
