@@ -42,6 +42,22 @@ from marketing.settings import GENERATOR_BACKENDS, Settings
 
 ALL = "all"
 MAX_SAMPLES = 20
+# What the store keeps of a reviewer's name (copy_drafts.reviewer).
+MAX_REVIEWER = 64
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # a container user without a passwd entry
+        return "cli"
+
+
+def _short_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    name = value.strip()
+    if not name or len(name) > MAX_REVIEWER or "\n" in name:
+        raise click.BadParameter(f"one line of 1-{MAX_REVIEWER} characters")
+    return name
 
 
 @click.command("copy")
@@ -198,21 +214,37 @@ def show(cli: CliContext, draft_id: int) -> None:
 
 @drafts.command("approve")
 @click.argument("draft_ids", metavar="ID...", nargs=-1, type=int, required=True)
-@click.option("--reviewer", default=getpass.getuser, show_default="your login")
+@click.option(
+    "--reviewer", default=_login, show_default="your login", callback=_short_name
+)
 @pass_cli
 def approve(cli: CliContext, draft_ids: tuple[int, ...], reviewer: str) -> None:
-    """Approve drafts that pass every check: they are sent and shown from now on."""
+    """Approve drafts that pass every check: they are sent and shown from now on.
+
+    Each draft is approved on its own: a refused one is reported and the others
+    still go through (exit status 1 if any was refused).
+    """
+    refused = 0
     for draft_id in draft_ids:
         step = partial(CopyDrafts.approve, draft_id=draft_id, reviewer=reviewer)
-        draft = _review(step, cli)
+        try:
+            draft = _review(step, cli)
+        except click.ClickException as e:
+            click.echo(f"#{draft_id} not approved: {e.format_message()}", err=True)
+            refused += 1
+            continue
         click.echo(f"#{draft.id} approved for {draft.campaign}/{draft.variant}.")
+    if refused:
+        raise click.ClickException(f"{refused} of {len(draft_ids)} not approved")
 
 
 @drafts.command("edit")
 @click.argument("draft_id", type=int)
 @click.option("--text", required=True, help="The corrected copy (checked again).")
 @click.option("--approve", "and_approve", is_flag=True, help="Approve it if it passes.")
-@click.option("--reviewer", default=getpass.getuser, show_default="your login")
+@click.option(
+    "--reviewer", default=_login, show_default="your login", callback=_short_name
+)
 @pass_cli
 def edit(
     cli: CliContext, draft_id: int, text: str, and_approve: bool, reviewer: str
@@ -233,7 +265,9 @@ def edit(
 @drafts.command("reject")
 @click.argument("draft_ids", metavar="ID...", nargs=-1, type=int, required=True)
 @click.option("--note", default="", help="Why (kept with the draft).")
-@click.option("--reviewer", default=getpass.getuser, show_default="your login")
+@click.option(
+    "--reviewer", default=_login, show_default="your login", callback=_short_name
+)
 @pass_cli
 def reject(
     cli: CliContext, draft_ids: tuple[int, ...], note: str, reviewer: str

@@ -77,6 +77,21 @@ def test_review_with_the_cli_edit_rechecks_and_only_passing_copy_is_approved(
     assert (stored.status, stored.note) == (REJECTED, "换个说法")
     missing = run("drafts", "approve", "999")
     assert missing.exit_code == 1 and "no copy draft 999" in missing.output
+    assert "--reviewer" in run("drafts", "reject", "1", "--reviewer", " ").output
+
+
+def test_approving_several_drafts_goes_on_past_a_refusal(
+    marketing_db: MarketingStore,
+) -> None:
+    run("copy", CAMPAIGN, "--backend", "template")
+    ids = [str(d.id) for d in CopyDrafts(marketing_db).find(CAMPAIGN)]
+    result = run("drafts", "approve", "999", *ids, "--reviewer", "lin")
+    assert result.exit_code == 1
+    assert "#999 not approved: no copy draft 999" in result.output
+    assert f"1 of {len(ids) + 1} not approved" in result.output
+    approved = CopyDrafts(marketing_db).find(CAMPAIGN, APPROVED)
+    assert [str(d.id) for d in approved] == ids
+    assert {d.reviewer for d in approved} == {"lin"}
 
 
 def test_a_missing_model_or_unknown_names_are_clear_errors(
