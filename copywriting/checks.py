@@ -159,7 +159,7 @@ class DraftChecker:
 def _invented_amounts(text: str, source: str) -> str:
     """The draft's amounts the brief does not state ('' when none)."""
     stated = quantities_in(source)
-    allowed = _allowed(stated)
+    allowed = set(stated) | _savings(source)
     values = {q.value for q in stated}
     # A bare number of the brief ("积分 ×2") may be said with a unit ("2 倍").
     bare = {q.value for q in stated if q.kind == PLAIN}
@@ -191,16 +191,23 @@ def _mostly_chinese(text: str) -> bool:
     return hanzi >= len(_LATIN_WORD.findall(text))
 
 
-def _allowed(stated: list[Quantity]) -> set[Quantity]:
-    """The brief's amounts, and the savings its prices imply (1199 - 999 元)."""
-    allowed = set(stated)
-    money = {q.value for q in stated if q.kind == MONEY}
-    allowed |= {
-        Quantity((high - low).normalize(), MONEY)
-        for high, low in permutations(money, 2)
-        if high > low
-    }
-    return allowed
+def _savings(source: str) -> set[Quantity]:
+    """What a price and its original price imply: "直降 200 元" of 999 (原价 1199).
+
+    Only within a line that states an original price: the difference of any two
+    amounts of a brief (999 - 100 of a coupon) is no saving anyone offered.
+    """
+    savings = set()
+    for line in source.splitlines():
+        if "原价" not in line:
+            continue
+        money = {q.value for q in quantities_in(line) if q.kind == MONEY}
+        savings |= {
+            Quantity((high - low).normalize(), MONEY)
+            for high, low in permutations(money, 2)
+            if high > low
+        }
+    return savings
 
 
 def _shown(quantity: Quantity) -> str:

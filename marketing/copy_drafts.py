@@ -75,20 +75,10 @@ class NewDraft:
 
 
 @dataclass(frozen=True)
-class StoredDraft:
-    """A draft as stored, with its review state."""
+class StoredDraft(NewDraft):
+    """A draft as stored (its id), with its review state."""
 
     id: int
-    campaign: str
-    variant: str
-    subject: str
-    tone: str
-    segment: str | None
-    backend: str
-    model: str
-    text: str
-    failures: tuple[CheckFailure, ...]
-    brief: str
     status: str
     edited: bool
     revision: int

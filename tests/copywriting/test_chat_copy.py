@@ -15,8 +15,10 @@ def approved(
     draft_id: int, text: str, subject: str = "ph-x5", tone: str = "热情"
 ) -> StoredDraft:
     return StoredDraft(
-        draft_id, "c", "v", subject, tone, None, "template", "t", text, (), "{}",
-        APPROVED, False, 1, "lin", None, T, T,
+        campaign="c", variant="v", subject=subject, tone=tone, segment=None,
+        backend="template", model="t", text=text, failures=(), brief="{}",
+        id=draft_id, status=APPROVED, edited=False, revision=1, reviewer="lin",
+        note=None, created_at=T, updated_at=T,
     )  # fmt: skip
 
 
