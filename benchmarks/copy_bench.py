@@ -4,7 +4,7 @@
 (:mod:`benchmarks.copy_briefs`) is drafted ``--samples`` times by each backend
 (the templates, Qwen2.5-Coder-0.5B-Instruct and -1.5B-Instruct of
 ``make assets-llm``) through :class:`copywriting.drafting.CopyDrafter`, as
-``aurora-marketing copy`` drafts: its tidying, its checks (ad law, facts,
+``aurora-marketing copy`` drafts: its tidying, its checks (ad law, facts, format,
 length, size) and its near-duplicate drops. Each backend runs in its own child
 process, so the load time and peak memory (``ru_maxrss``) are that backend's
 alone (``USE_TF=0``: transformers leaves Rasa's TensorFlow unimported). Per
@@ -14,7 +14,7 @@ per draft (mean, median, p95), generated tokens per second, load time and peak
 RSS, side by side in one Markdown table, with a passing and a failing draft of
 each; ``--json`` keeps every sample (default ``.runtime/bench-copy.json``).
 
-Sampling is the backend's own (temperature and top-p of
+Sampling is the backend's own (temperature, top-p, top-k and repetition penalty of
 :mod:`copywriting.transformers_backend`); the seed of each sample is fixed
 (``--seed`` plus its position), so a rerun, or one with ``--limit``, draws the
 same drafts on the same machine and library versions. A model that is not there
@@ -64,7 +64,9 @@ from copywriting.generator import CopyGenerator
 from copywriting.request import CopyRequest
 from copywriting.transformers_backend import (
     MAX_PROMPT_TOKENS,
+    REPETITION_PENALTY,
     TEMPERATURE,
+    TOP_K,
     TOP_P,
     TransformersGenerator,
 )
@@ -189,7 +191,7 @@ def _model_hooks(
         return _no_seed, None, {}
     import torch
 
-    tokenizer, _, device = generator.load()
+    tokenizer, model, device = generator.load()
 
     def seed(position: int) -> None:
         torch.manual_seed(first_seed + position)
@@ -202,10 +204,12 @@ def _model_hooks(
         count_tokens,
         {
             "device": device,
-            "dtype": "float16" if device == "cuda" else "float32",
+            "dtype": str(model.dtype).removeprefix("torch."),
             "do_sample": True,
             "temperature": TEMPERATURE,
             "top_p": TOP_P,
+            "top_k": TOP_K,
+            "repetition_penalty": REPETITION_PENALTY,
             "max_new_tokens": generator.max_new_tokens,
             "max_prompt_tokens": MAX_PROMPT_TOKENS,
             "torch": torch.__version__,

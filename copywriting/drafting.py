@@ -13,11 +13,12 @@ No Rasa.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from copywriting.brief import CopyBrief
-from copywriting.checks import DraftChecker
+from copywriting.checks import MAX_CHARS, MIN_CHARS, DraftChecker
 from copywriting.compliance import limit_bytes, strip_echo
 from copywriting.factory import Backend
 from copywriting.generator import GeneratorError
@@ -27,6 +28,9 @@ from copywriting.similarity import is_near_duplicate
 from marketing.copy_drafts import NewDraft
 
 logger = logging.getLogger(__name__)
+
+# Where a sentence of Chinese copy ends (its closing quote or emoji stays on).
+_SENTENCE_END = re.compile(r"[。！？!?～…]+[”’」』)）]?")
 
 
 @dataclass
@@ -47,11 +51,25 @@ class DraftBatch:
 
 
 def tidy(text: str, brief: CopyBrief) -> str:
-    """The copy in a model's answer: no prompt echo, nothing around the copy."""
+    """The copy in a model's answer: no prompt echo, nothing around the copy.
+
+    A copy longer than the length check allows is cut after its last whole
+    sentence that fits, if what is left is long enough: models overshoot "40 到
+    100 字", and their first sentences are the copy.
+    """
     request = brief.request()
     echoes = ("\n".join(prompt_lines(request)), facts_block(request))
     text = strip_echo(text, echoes, instructions(request))
-    return limit_bytes(copy_in(text))
+    return limit_bytes(fit(copy_in(text)))
+
+
+def fit(text: str, longest: int = MAX_CHARS, shortest: int = MIN_CHARS) -> str:
+    """``text``, or its whole sentences that fit in ``longest`` characters."""
+    if len(text) <= longest:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, longest + 1)]
+    ends = [end for end in ends if shortest <= end <= longest]
+    return text[: ends[-1]].rstrip() if ends else text
 
 
 class CopyDrafter:

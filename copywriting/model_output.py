@@ -29,7 +29,11 @@ _LABEL = re.compile(
     flags=re.IGNORECASE,
 )
 _MARKDOWN = re.compile(r"\*\*|__|^\s*#{1,6}\s+|^\s*[-*•]\s+", flags=re.MULTILINE)
-_HASHTAGS = re.compile(r"(?:\s*#[^\s#]+#?)+\s*$")
+# Trailing topic tags ("… #极光 #降噪耳机"), and a tag sign opening the copy.
+_HASHTAGS = re.compile(r"(?:\s+#[^\s#]{1,12}#?)+\s*$")
+_LEADING_TAG = re.compile(r"^#+(?=[^\s#])")
+# The label of the brief's angle ("本条要点：…"), which a model may copy.
+_BRIEF_LABEL = re.compile(r"本条要点\s*[:：]\s*")
 _PAIRS = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』"}
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -52,6 +56,7 @@ def copy_in(answer: str) -> str:
         kept.append(line)
     text = _LABEL.sub("", _MARKDOWN.sub("", "\n".join(kept)))
     text = _HASHTAGS.sub("", _unquoted(text.strip()))
+    text = _BRIEF_LABEL.sub("", _LEADING_TAG.sub("", text.strip()))
     return _BLANK_LINES.sub("\n", text).strip()
 
 

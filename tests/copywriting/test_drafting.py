@@ -10,7 +10,7 @@ import pytest
 from catalog.model import Catalog
 from copywriting.brief import CopyBrief
 from copywriting.checks import FACTS, DraftChecker
-from copywriting.drafting import CopyDrafter, tidy
+from copywriting.drafting import CopyDrafter, fit, tidy
 from copywriting.factory import Backend
 from copywriting.generator import GeneratorError
 from copywriting.prompts import facts_block, prompt_lines
@@ -122,3 +122,13 @@ async def test_a_tiny_random_qwen2_drafts_through_the_real_backend(
             "极光" not in draft.text and "[" not in draft.text and " " not in draft.text
         )
         assert draft.model == str(tiny_qwen)
+
+
+def test_copy_too_long_is_cut_after_its_last_whole_sentence_that_fits() -> None:
+    first = "极光 Buds Pro 2 来了🎧 自适应降噪，通勤路上一戴就安静。"
+    second = "40 小时续航，到手 999 元！"
+    long = first + second + "它还采用了无损音质技术，" * 8
+    assert fit(long) == first + second
+    assert fit(first) == first  # short enough: unchanged
+    run_on = "降噪" * 80  # no sentence ends within the limit: left to the check
+    assert fit(run_on) == run_on

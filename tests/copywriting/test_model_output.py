@@ -22,6 +22,8 @@ COPY = "极光 Buds Pro 2 新品上市！自适应降噪，现价 999 元，通�
         f"“{COPY}”",
         f"{COPY} #极光 #降噪耳机",
         f"Copy: {COPY}",
+        f"#{COPY}",
+        f"本条要点：{COPY}",
     ],
 )
 def test_the_copy_is_kept_and_what_surrounds_it_dropped(answer: str) -> None:
@@ -31,3 +33,9 @@ def test_the_copy_is_kept_and_what_surrounds_it_dropped(answer: str) -> None:
 def test_quotes_inside_the_copy_stay() -> None:
     quoted = "“极光 Buds Pro 2”来了，“安静”随身"
     assert copy_in(quoted) == quoted
+
+
+def test_a_tag_sign_without_space_is_not_a_trailing_tag() -> None:
+    assert (
+        copy_in("#年终大促！全场直降，快来看看吧") == "年终大促！全场直降，快来看看吧"
+    )
