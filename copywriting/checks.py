@@ -49,6 +49,8 @@ MIN_CHARS, MAX_CHARS = 30, 120
 LINK_BYTES = 200
 MAX_LINES = 3
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
+# Chinese characters a copy has at least (the rest may be names, digits, emoji).
+MIN_HANZI = 10
 T = TypeVar("T")
 
 # What copy must not carry, each with what the failure says.
@@ -186,9 +188,10 @@ def _listed(
 
 
 def _mostly_chinese(text: str) -> bool:
-    # Words, not letters: "极光 Buds Pro 2 上新" is Chinese with a Latin name.
+    # Words, not letters: "极光 Buds Pro 2 上新" is Chinese with a Latin name;
+    # a row of emoji is no copy at all.
     hanzi = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
-    return hanzi >= len(_LATIN_WORD.findall(text))
+    return hanzi >= max(MIN_HANZI, len(_LATIN_WORD.findall(text)))
 
 
 def _savings(source: str) -> set[Quantity]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ TOP_P = 0.8
 TOP_K = 20
 REPETITION_PENALTY = 1.1
 MAX_PROMPT_TOKENS = 512
+# A space between two characters that are not ASCII (hanzi, full-width marks).
+_CJK_GAP = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
 # End-of-turn tokens of chat models; a GGUF names only one of Qwen's two.
 STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")
 
@@ -163,8 +166,9 @@ class TransformersGenerator:
             )
         new_tokens = output[0, inputs["input_ids"].shape[1] :]
         text: str = tokenizer.decode(new_tokens, skip_special_tokens=True)
-        # Character tokenizers decode with spaces between Chinese characters.
-        return text.replace(" ", "") if _mostly_chinese(text) else text.strip()
+        # Character tokenizers decode with spaces between Chinese characters;
+        # the space of "X5 Pro" stays.
+        return _CJK_GAP.sub("", text).strip()
 
 
 def _stop_ids(tokenizer: Any) -> list[int]:
@@ -184,8 +188,3 @@ def _cpu_has_bf16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):  # a torch without oneDNN
         return False
-
-
-def _mostly_chinese(text: str) -> bool:
-    chinese = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
-    return chinese > len(text.replace(" ", "")) / 2

@@ -164,6 +164,7 @@ def test_good_copy_that_says_the_briefs_facts_its_own_way_passes(
             "Aurora Buds Pro 2 is here with adaptive noise cancelling for 999 yuan!",
             "not Chinese",
         ),
+        ("🎉" * 40, "not Chinese"),
     ],
 )
 def test_anything_but_copy_fails_the_format_check(
