@@ -64,7 +64,9 @@ from copywriting.generator import CopyGenerator
 from copywriting.request import CopyRequest
 from copywriting.transformers_backend import (
     MAX_PROMPT_TOKENS,
+    REPETITION_PENALTY,
     TEMPERATURE,
+    TOP_K,
     TOP_P,
     TransformersGenerator,
 )
@@ -189,7 +191,7 @@ def _model_hooks(
         return _no_seed, None, {}
     import torch
 
-    tokenizer, _, device = generator.load()
+    tokenizer, model, device = generator.load()
 
     def seed(position: int) -> None:
         torch.manual_seed(first_seed + position)
@@ -202,10 +204,12 @@ def _model_hooks(
         count_tokens,
         {
             "device": device,
-            "dtype": "float16" if device == "cuda" else "float32",
+            "dtype": str(model.dtype).removeprefix("torch."),
             "do_sample": True,
             "temperature": TEMPERATURE,
             "top_p": TOP_P,
+            "top_k": TOP_K,
+            "repetition_penalty": REPETITION_PENALTY,
             "max_new_tokens": generator.max_new_tokens,
             "max_prompt_tokens": MAX_PROMPT_TOKENS,
             "torch": torch.__version__,
