@@ -266,7 +266,7 @@ bench-webhook: setup nginx ## WeChat webhook benchmark; MODEL=models/x.tar.gz ad
 bench-faults: train ## Fault matrix: each dependency down or hung, as the customer sees it
 	$(BIN)/python -m benchmarks.fault_matrix --model models
 
-bench-copy: setup assets-llm ## Copy drafts on 48 fixed briefs: templates, Qwen 0.5B, 1.5B (~40 min on 2 cores; SAMPLES=, LIMIT=)
+bench-copy: setup assets-llm ## Copy drafts on 48 fixed briefs: templates, Qwen 0.5B, 1.5B (~30 min on 2 cores; SAMPLES=, LIMIT=)
 	$(BIN)/python -m benchmarks.copy_bench $(if $(SAMPLES),--samples $(SAMPLES)) $(if $(LIMIT),--limit $(LIMIT))
 
 # --- personal data -----------------------------------------------------------------

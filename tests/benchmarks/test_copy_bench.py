@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.copy_bench import NOT_BUILT, Child, draft_briefs, main, measure
+from benchmarks.copy_bench import (
+    NOT_BUILT,
+    Child,
+    draft_briefs,
+    main,
+    measure,
+    run_child,
+)
 from benchmarks.copy_briefs import load_briefs
 from benchmarks.copy_stats import DRAFT, DUPLICATE, EMPTY, ERROR
 from catalog.loader import load_catalog
@@ -15,6 +22,7 @@ from copywriting.checks import DraftChecker
 from copywriting.factory import Backend
 from copywriting.generator import GeneratorError
 from copywriting.request import CopyRequest
+from tests.copywriting.tiny_qwen import build_tiny_qwen
 
 GOOD = "极光 X5 Ultra 夜景人像都清晰，年度影像旗舰现已开售，欢迎到店体验和咨询～"
 ANSWERS: tuple[str | Exception, ...] = (
@@ -103,3 +111,16 @@ def test_the_template_backend_end_to_end_in_a_child(
     assert skipped["skipped"] == NOT_BUILT
     assert payload["summaries"][0]["passing"]["facts"] == 1.0
     assert payload["meta"]["limit"] == 3
+
+
+def test_a_local_model_run_is_seeded_and_records_its_settings(tmp_path: Path) -> None:
+    model = build_tiny_qwen(tmp_path / "tiny")
+    child = Child("qwen-0.5b", model, samples=2, limit=2, device="cpu")
+    first, again = run_child(child), run_child(child)
+    assert [s.raw for s in first.samples] == [s.raw for s in again.samples]
+    assert len({s.raw for s in first.samples}) > 1  # each sample its own seed
+    assert all(s.tokens for s in first.samples if s.raw)
+    assert first.settings is not None
+    assert first.settings["device"] == "cpu" and first.settings["top_k"] > 0
+    assert first.settings["dtype"] in ("float32", "bfloat16")
+    assert first.peak_rss_mib >= first.rss_before_load_mib > 0
