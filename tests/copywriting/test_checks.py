@@ -86,7 +86,8 @@ def test_absolute_claims_fail_with_the_filters_suggestion(
 def test_length_is_thirty_to_a_hundred_and_twenty_characters(
     checker: DraftChecker,
 ) -> None:
-    assert checks_failed(checker, "极光 Buds Pro 2 上新") == [LENGTH]
+    short = "极光 Buds Pro 2 新品上市，降噪续航都很出色"
+    assert checks_failed(checker, short) == [LENGTH]
     assert checks_failed(checker, "降噪" * 61) == [LENGTH]
     assert checks_failed(checker, "好" * 30) == []
 
